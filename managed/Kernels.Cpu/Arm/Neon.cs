@@ -1,0 +1,104 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+
+namespace Kernels.Cpu.Arm;
+
+/// <summary>
+/// The AdvSimd instructions the ARM micro-kernels use. On arm64 each method is exactly one
+/// AdvSimd intrinsic (the emulation branch is removed by the JIT); elsewhere it is a bit-exact
+/// Vector128 emulation, so the ARM kernels' logic (tails, indexing, accumulation order, fused
+/// rounding) runs in the x86 test suite. tests/arm64-codegen proves the arm64 listing.
+/// </summary>
+public static class Neon
+{
+    /// <summary><c>ld1 {v.4s}</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector128<float> LoadVector128(float* address)
+    {
+        if (AdvSimd.IsSupported)
+        {
+            return AdvSimd.LoadVector128(address);
+        }
+
+        return Vector128.Load(address);
+    }
+
+    /// <summary><c>st1 {v.4s}</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Store(float* address, Vector128<float> value)
+    {
+        if (AdvSimd.IsSupported)
+        {
+            AdvSimd.Store(address, value);
+            return;
+        }
+
+        value.Store(address);
+    }
+
+    /// <summary><c>dup v.4s, w</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> DuplicateToVector128(float value)
+    {
+        if (AdvSimd.IsSupported)
+        {
+            return AdvSimd.DuplicateToVector128(value);
+        }
+
+        return Vector128.Create(value);
+    }
+
+    /// <summary>
+    /// <c>fmla v.4s, left.4s, right.s[index]</c>: addend + left * right[index], one rounding.
+    /// The emulation uses a fused multiply-add too, so results match the ARM instruction bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> FusedMultiplyAddBySelectedScalar(
+        Vector128<float> addend, Vector128<float> left, Vector128<float> right, [ConstantExpected(Max = (byte)3)] byte rightIndex)
+    {
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            return AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(addend, left, right, rightIndex);
+        }
+
+        return Vector128.FusedMultiplyAdd(left, Vector128.Create(right.GetElement(rightIndex)), addend);
+    }
+
+    /// <summary><c>fadd v.4s</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Add(Vector128<float> left, Vector128<float> right)
+    {
+        if (AdvSimd.IsSupported)
+        {
+            return AdvSimd.Add(left, right);
+        }
+
+        return left + right;
+    }
+
+    /// <summary><c>fmax v.4s</c>: NaN propagates and -0 &lt; +0, as Vector128.Max defines it since .NET 9.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> left, Vector128<float> right)
+    {
+        if (AdvSimd.IsSupported)
+        {
+            return AdvSimd.Max(left, right);
+        }
+
+        return Vector128.Max(left, right);
+    }
+
+    /// <summary><c>fmin v.4s</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Min(Vector128<float> left, Vector128<float> right)
+    {
+        if (AdvSimd.IsSupported)
+        {
+            return AdvSimd.Min(left, right);
+        }
+
+        return Vector128.Min(left, right);
+    }
+}
