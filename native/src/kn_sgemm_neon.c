@@ -11,6 +11,12 @@
 
 #include <math.h>
 
+#if defined(__GNUC__) || defined(__clang__)
+#  define KN_INLINE static inline __attribute__((always_inline))
+#else
+#  define KN_INLINE static inline
+#endif
+
 #define KN_FMA_ROW(c0, c1, c2, av, lane)                \
     c0 = vfmaq_laneq_f32(c0, b0, av, lane);             \
     c1 = vfmaq_laneq_f32(c1, b1, av, lane);             \
@@ -34,7 +40,7 @@
     } while (0)
 
 /* Epilogue of one 4-column block: optional accumulate, bias, clamp (same order as the spec). */
-static inline float32x4_t kn_epilogue4(float32x4_t acc, const float* c, const float* bias,
+KN_INLINE float32x4_t kn_epilogue4(float32x4_t acc, const float* c, const float* bias,
                                        float32x4_t vmin, float32x4_t vmax, int flags)
 {
     if (flags & KN_GEMM_ACCUMULATE) acc = vaddq_f32(acc, vld1q_f32(c));
@@ -54,7 +60,7 @@ static inline float kn_epilogue1(float acc, const float* c, const float* bias, f
 }
 
 /* Writes columns [0, n) of one row. */
-static inline void kn_store_row(float* c, float32x4_t v0, float32x4_t v1, float32x4_t v2,
+KN_INLINE void kn_store_row(float* c, float32x4_t v0, float32x4_t v1, float32x4_t v2,
                                 size_t n, const float* bias, float min, float max,
                                 float32x4_t vmin, float32x4_t vmax, int flags)
 {
