@@ -1,10 +1,14 @@
+using System.Runtime.CompilerServices;
+
 namespace Kernels.Cpu.Native;
 
 /// <summary>
 /// Checked, span-based entry points to libkernels_native. Every size and buffer length is
 /// validated (ArgumentException / ArgumentOutOfRangeException naming the parameter) before any
 /// native call; then, if the library is absent, InvalidOperationException with
-/// <see cref="NativeLibraryStatus.UnavailableReason"/>.
+/// <see cref="NativeLibraryStatus.UnavailableReason"/>. Calls to imports marked
+/// SuppressGCTransition sit in NoInlining helpers: the JIT binds those imports when it compiles
+/// the calling method, which would otherwise throw DllNotFoundException before the checks.
 /// </summary>
 public static unsafe class NativeKernels
 {
@@ -145,6 +149,12 @@ public static unsafe class NativeKernels
         if (a.Length != b.Length)
             throw new ArgumentException($"a has {a.Length} elements, b has {b.Length}: lengths must match", nameof(b));
         NativeLibraryStatus.ThrowIfUnavailable();
+        return DotS8Native(a, b);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int DotS8Native(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b)
+    {
         fixed (sbyte* pa = a)
         fixed (sbyte* pb = b)
         {

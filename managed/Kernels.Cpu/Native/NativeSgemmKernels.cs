@@ -7,6 +7,13 @@ namespace Kernels.Cpu.Native;
 /// The C micro-kernels with the managed micro-kernel signature, for the micro-kernel registry.
 /// Unchecked hot path: register them only when <see cref="NativeLibraryStatus.HasNeonKernels"/>
 /// is true (otherwise the call throws EntryPointNotFoundException or DllNotFoundException).
+/// <para>
+/// The import uses SuppressGCTransition, and the JIT binds such imports when it compiles the
+/// method that contains the call. The wrappers are therefore NoInlining: a caller that merely
+/// contains a call to <see cref="Neon8x12"/> still compiles and runs on machines without the
+/// library; only calling it fails. Do not inline NativeMethods.kn_sgemm_ukernel_8x12_neon into
+/// generic GEMM drivers for the same reason.
+/// </para>
 /// </summary>
 internal static unsafe class NativeSgemmKernels
 {
@@ -22,7 +29,7 @@ internal static unsafe class NativeSgemmKernels
     /// flags &amp; 2: acc = fminf(fmaxf(acc, min), max); c[i*ldc+j] = acc. Only the m x n corner
     /// of C is touched.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Neon8x12(int kc, float* a, float* b, float* c, nint ldc, int m, int n,
                                 float* bias, float min, float max, int flags)
     {

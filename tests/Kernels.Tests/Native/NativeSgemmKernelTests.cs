@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernels.Cpu.Native;
 using Xunit;
 
@@ -99,15 +100,23 @@ public unsafe class NativeSgemmKernelTests
         var bias = new float[12];
         Array.Fill(bias, 0.5f);
         var c = new float[8 * 12];
+        CallRaw(kc, a, b, c, bias);
+        for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 12; j++)
+            Assert.Equal(Math.Min(kc * j + 0.5f, 20f), c[i * 12 + j]);
+    }
+
+    // The import is SuppressGCTransition (bound when the caller is compiled): keep it out of the
+    // test method so that KERNELS_SKIP_NATIVE works on machines without the library.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CallRaw(int kc, float[] a, float[] b, float[] c, float[] bias)
+    {
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)
         fixed (float* pbias = bias)
         {
-            NativeMethods.kn_sgemm_ukernel_8x12_neon(kc, pa, pb, pc, 12, 8, 12, pbias, float.NegativeInfinity, 20f, NativeMethods.GemmClamp);
+            NativeMethods.kn_sgemm_ukernel_8x12_neon((nuint)kc, pa, pb, pc, 12, 8, 12, pbias, float.NegativeInfinity, 20f, NativeMethods.GemmClamp);
         }
-        for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 12; j++)
-            Assert.Equal(Math.Min(kc * j + 0.5f, 20f), c[i * 12 + j]);
     }
 }
