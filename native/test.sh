@@ -90,6 +90,7 @@ if [[ -z "$cross_missing" ]]; then
     for cpu in max neoverse-n1 cortex-a53; do
         if ! grep -qw -- "$cpu" <<<"$cpus"; then
             cross_missing="qemu-aarch64 does not know CPU model $cpu (need qemu-user >= 7.1)"
+            break
         fi
     done
 fi
