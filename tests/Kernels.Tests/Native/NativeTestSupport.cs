@@ -1,0 +1,45 @@
+using Kernels.Cpu.Native;
+using Xunit;
+
+namespace Kernels.Tests.Native;
+
+/// <summary>
+/// The native library is always built by `dotnet build`, so its absence is a failure, not a skip:
+/// xunit 2 has no dynamic skip, so tests call <see cref="ShouldRun"/> / <see cref="ShouldRunNeon"/>
+/// which assert availability unless KERNELS_SKIP_NATIVE is set (then the test returns early).
+/// </summary>
+internal static class NativeTestSupport
+{
+    public static bool SkipRequested => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KERNELS_SKIP_NATIVE"));
+
+    public static bool ShouldRun()
+    {
+        if (SkipRequested)
+            return false;
+        Assert.True(NativeLibraryStatus.IsAvailable,
+            $"libkernels_native is not available ({NativeLibraryStatus.UnavailableReason}); set KERNELS_SKIP_NATIVE=1 to skip native tests");
+        return true;
+    }
+
+    public static bool ShouldRunNeon()
+    {
+        if (!ShouldRun())
+            return false;
+        Assert.True(NativeLibraryStatus.HasNeonKernels,
+            "libkernels_native was built without the NEON kernels (x86 without SIMDe: apt-get install libsimde-dev, delete artifacts/native); set KERNELS_SKIP_NATIVE=1 to skip native tests");
+        return true;
+    }
+
+    /// <summary>Deterministic uniform values in [-1, 1).</summary>
+    public static float[] RandomFloats(Random rng, int count)
+    {
+        var v = new float[count];
+        for (int i = 0; i < v.Length; i++)
+            v[i] = (float)(rng.NextDouble() * 2.0 - 1.0);
+        return v;
+    }
+
+    public static readonly float Poison = BitConverter.Int32BitsToSingle(0x7FC0BEEF);
+
+    public static bool IsPoison(float f) => BitConverter.SingleToInt32Bits(f) == 0x7FC0BEEF;
+}
