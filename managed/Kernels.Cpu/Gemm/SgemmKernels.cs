@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using Kernels.Cpu.Gemm.MicroKernels;
+using Kernels.Cpu.Native;
 
 namespace Kernels.Cpu.Gemm;
 
@@ -24,6 +25,13 @@ public static unsafe class SgemmKernels
         new SgemmMicroKernel(
             "f32-gemm-8x12-advsimd", "advsimd", F32Gemm8x12AdvSimd.MR, F32Gemm8x12AdvSimd.NR,
             static () => AdvSimd.Arm64.IsSupported, static () => true, &F32Gemm8x12AdvSimd.Run),
+
+        // The C helper library's NEON kernel (native/src/kn_sgemm_neon.c), same packed layout. On
+        // x86 it runs through SIMDe: executable for the tests, never selected for speed.
+        new SgemmMicroKernel(
+            "f32-gemm-8x12-neon-c", "neon (C)", NativeSgemmKernels.MR, NativeSgemmKernels.NR,
+            static () => AdvSimd.Arm64.IsSupported && NativeLibraryStatus.HasNeonKernels,
+            static () => NativeLibraryStatus.HasNeonKernels, &NativeSgemmKernels.Neon8x12),
         new SgemmMicroKernel(
             "f32-gemm-4x8-vector128", "vector128", F32Gemm4x8Vector128.MR, F32Gemm4x8Vector128.NR,
             static () => Vector128.IsHardwareAccelerated, static () => true, &F32Gemm4x8Vector128.Run),

@@ -34,6 +34,7 @@ public sealed class SgemmMicroKernelTests
         Assert.Contains("f32-gemm-12x32-avx512", names);
         Assert.Contains("f32-gemm-6x16-avx2", names);
         Assert.Contains("f32-gemm-4x8-vector128", names);
+        Assert.Contains("f32-gemm-8x12-neon-c", names);
         Assert.Equal(names.Length, names.Distinct().Count());
         Assert.True(SgemmKernels.Best.CanExecute);
         Assert.Throws<ArgumentException>(() => SgemmKernels.Get("f32-gemm-1x1-nothing"));
