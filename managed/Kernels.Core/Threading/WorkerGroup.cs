@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
@@ -16,9 +17,9 @@ namespace Kernels.Core.Threading;
 /// </remarks>
 public sealed unsafe class WorkerGroup : IDisposable
 {
-    // SpinWait iterations before blocking; past 10 they include Thread.Yield, so an oversubscribed machine
-    // (more workers than free cores) still makes progress. Roughly tens of microseconds on current cores.
-    private const int SpinIterations = 30;
+    // How long a waiting thread polls before it blocks: longer than the gap between two layers (so a busy
+    // network never pays a kernel wake-up), short enough that an idle group stops burning CPU at once.
+    private static readonly long SpinTicks = Stopwatch.Frequency / 20_000; // 50 µs
 
     private readonly Thread[] _helpers;
     private readonly int[] _cores;
@@ -273,15 +274,13 @@ public sealed unsafe class WorkerGroup : IDisposable
 
     private void WaitForHelpers()
     {
-        var spinner = new SpinWait();
-        for (int i = 0; i < SpinIterations; i++)
+        long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+        for (int i = 1; Volatile.Read(ref _pending) != 0; i++)
         {
-            if (Volatile.Read(ref _pending) == 0)
+            if (!SpinOnce(i, deadline))
             {
-                return;
+                break;
             }
-
-            spinner.SpinOnce(sleep1Threshold: -1);
         }
 
         lock (_doneGate)
@@ -330,8 +329,8 @@ public sealed unsafe class WorkerGroup : IDisposable
     /// <summary>Returns the new generation once it differs from <paramref name="seen"/>, or when stopping.</summary>
     private int WaitForWork(int seen)
     {
-        var spinner = new SpinWait();
-        for (int i = 0; i < SpinIterations; i++)
+        long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+        for (int i = 1; ; i++)
         {
             int generation = Volatile.Read(ref _generation);
             if (generation != seen || _stopping)
@@ -339,7 +338,10 @@ public sealed unsafe class WorkerGroup : IDisposable
                 return generation;
             }
 
-            spinner.SpinOnce(sleep1Threshold: -1);
+            if (!SpinOnce(i, deadline))
+            {
+                break;
+            }
         }
 
         lock (_wakeGate)
@@ -360,6 +362,23 @@ public sealed unsafe class WorkerGroup : IDisposable
                 Interlocked.Decrement(ref _sleepers);
             }
         }
+    }
+
+    /// <summary>
+    /// One step of a bounded spin: a pause, and every 64th step a yield (so an oversubscribed core lets the awaited
+    /// thread run) and a clock check. False once the spin budget is spent and the caller should block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool SpinOnce(int iteration, long deadline)
+    {
+        Thread.SpinWait(1);
+        if ((iteration & 63) != 0)
+        {
+            return true;
+        }
+
+        Thread.Yield();
+        return Stopwatch.GetTimestamp() < deadline;
     }
 
     private void RecordError(Exception e) =>
