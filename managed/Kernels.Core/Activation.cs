@@ -1,0 +1,28 @@
+namespace Kernels.Core;
+
+/// <summary>Activations fused into a kernel's store, so they never cost a separate pass over memory.</summary>
+public enum Activation
+{
+    /// <summary>Identity.</summary>
+    None,
+    /// <summary>max(x, 0).</summary>
+    Relu,
+    /// <summary>min(max(x, 0), 6), as in MobileNet.</summary>
+    Relu6,
+}
+
+/// <summary>Lets every kernel implement all activations as one clamp.</summary>
+public static class ActivationExtensions
+{
+    /// <summary>
+    /// The clamp interval equivalent to the activation: None → (-∞, +∞), Relu → (0, +∞), Relu6 → (0, 6).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="Activation"/>.</exception>
+    public static (float Min, float Max) ClampBounds(this Activation a) => a switch
+    {
+        Activation.None => (float.NegativeInfinity, float.PositiveInfinity),
+        Activation.Relu => (0f, float.PositiveInfinity),
+        Activation.Relu6 => (0f, 6f),
+        _ => throw new ArgumentOutOfRangeException(nameof(a), a, "Unknown activation."),
+    };
+}
