@@ -1,0 +1,51 @@
+using System.CommandLine;
+
+namespace Kernels.Cli;
+
+/// <summary>The command tree: <c>devices</c>, <c>bench peak</c>, <c>bench gemm</c>.</summary>
+internal static class KernelsCommand
+{
+    public static RootCommand Create(CliContext context)
+    {
+        var bench = new Command("bench", "Measure kernels against the machine's peak and against baselines.")
+        {
+            BenchPeakCommand.Create(context),
+            BenchGemmCommand.Create(context),
+        };
+
+        return new RootCommand("Kernels: CNN inference kernels for ARM big.LITTLE and x86 CPUs.")
+        {
+            DevicesCommand.Create(context),
+            bench,
+        };
+    }
+
+    /// <summary>The <c>--json</c> switch every command has.</summary>
+    public static Option<bool> JsonOption() => new("--json")
+    {
+        Description = "Write one JSON object to stdout instead of tables.",
+    };
+
+    /// <summary>Threads for a measurement: 1 ≤ <paramref name="threads"/> ≤ the machine's cores.</summary>
+    public static void CheckThreads(int threads, int coreCount)
+    {
+        if (threads < 1 || threads > coreCount)
+        {
+            throw new UsageException($"--threads must be between 1 and {coreCount} (the cores of this machine), not {threads}.");
+        }
+    }
+
+    /// <summary>An <see cref="ArgumentException"/>'s message without its "(Parameter 'x')" suffix and later lines.</summary>
+    public static string MessageOf(ArgumentException exception)
+    {
+        string message = exception.Message;
+        string suffix = $" (Parameter '{exception.ParamName}')";
+        if (exception.ParamName is not null && message.EndsWith(suffix, StringComparison.Ordinal))
+        {
+            message = message[..^suffix.Length];
+        }
+
+        int end = message.IndexOfAny(['\r', '\n']);
+        return end < 0 ? message : message[..end];
+    }
+}
