@@ -193,9 +193,11 @@ internal static class BenchGemmCommand
         {
             kernel = SgemmKernels.Get(name);
         }
-        catch (ArgumentException exception)
+        catch (ArgumentException)
         {
-            throw new UsageException(KernelsCommand.MessageOf(exception));
+            // Our own message rather than the registry's, so that it stays one line whatever that says.
+            string known = string.Join(", ", SgemmKernels.All.Select(x => x.IsSupported ? x.Name : $"{x.Name} (unsupported here)"));
+            throw new UsageException($"unknown --kernel '{name}'; known: {known}.");
         }
 
         if (!kernel.IsSupported)

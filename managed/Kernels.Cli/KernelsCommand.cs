@@ -34,18 +34,4 @@ internal static class KernelsCommand
             throw new UsageException($"--threads must be between 1 and {coreCount} (the cores of this machine), not {threads}.");
         }
     }
-
-    /// <summary>An <see cref="ArgumentException"/>'s message without its "(Parameter 'x')" suffix and later lines.</summary>
-    public static string MessageOf(ArgumentException exception)
-    {
-        string message = exception.Message;
-        string suffix = $" (Parameter '{exception.ParamName}')";
-        if (exception.ParamName is not null && message.EndsWith(suffix, StringComparison.Ordinal))
-        {
-            message = message[..^suffix.Length];
-        }
-
-        int end = message.IndexOfAny(['\r', '\n']);
-        return end < 0 ? message : message[..end];
-    }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace Kernels.Cli;
 
@@ -26,7 +27,9 @@ public static class Program
         // read in a script's log, and 2 is the conventional exit code for bad usage.
         if (parse.Errors.Count > 0)
         {
-            context.WriteError($"{parse.Errors[0].Message} (see 'kernels --help')");
+            // "Required command was not provided" also comes with an unknown command: name the unknown one.
+            ParseError error = parse.Errors.FirstOrDefault(e => e.Message.Contains('\'')) ?? parse.Errors[0];
+            context.WriteError($"{error.Message} (see 'kernels --help')");
             return ExitCodes.Usage;
         }
 
