@@ -1,0 +1,11 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Kernels.Cli;
+
+/// <summary>JSON output: camelCase, indented, one object per command, source-generated (trimming- and AOT-safe).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(DevicesReport))]
+[JsonSerializable(typeof(PeakReport))]
+[JsonSerializable(typeof(GemmBenchReport))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;
