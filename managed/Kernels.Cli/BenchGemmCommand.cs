@@ -87,6 +87,9 @@ internal static class BenchGemmCommand
         float[] reference = new float[m * n];
 
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
+        // The calling thread is worker 0 of the group: pin it too, or the scheduler may stack it on
+        // the core of a pinned helper.
+        ThreadAffinity.TryPinCurrentThread([cores[0]]);
         using var workers = new WorkerGroup(threads, cores, "bench-gemm");
         if (useOpenBlas)
         {
