@@ -62,7 +62,7 @@ internal static class DevicesCommand
             .Select(c => new ClusterReport(c.Id, c.Cores, c.MaxFrequencyKHz, c.Capacity, c.CpuPart, c.IsVirtual))
             .ToArray();
         MicroKernelReport[] kernels = SgemmKernels.All
-            .Select(k => new MicroKernelReport(k.Name, k.Isa, k.MR, k.NR, k.IsSupported))
+            .Select(k => new MicroKernelReport(k.Name, k.Isa, k.MR, k.NR, k.IsSupported, k.CanExecute))
             .ToArray();
         return new DevicesReport(
             topology.CoreCount,
@@ -74,7 +74,7 @@ internal static class DevicesCommand
             new LibraryReport(
                 NativeLibraryStatus.IsAvailable,
                 NativeLibraryStatus.UnavailableReason,
-                NativeLibraryStatus.IsAvailable ? (NativeLibraryStatus.HasNeonKernels ? "NEON kernels" : "portable C kernels") : null),
+                NativeLibraryStatus.IsAvailable ? (NativeLibraryStatus.HasNeonKernels ? (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "NEON kernels" : "NEON kernels through SIMDe emulation, for tests") : "portable C kernels") : null),
             new LibraryReport(OpenBlas.IsAvailable, OpenBlas.UnavailableReason, OpenBlas.Configuration));
     }
 
@@ -104,7 +104,7 @@ internal static class DevicesCommand
                 kernel.Name,
                 kernel.Isa,
                 $"{kernel.Mr}×{kernel.Nr}",
-                kernel.Supported ? "yes" : "no",
+                kernel.Supported ? "yes" : kernel.Executable ? "emulated (tests)" : "no",
                 kernel.Name == report.Sgemm.Selected ? "*" : string.Empty);
         }
 

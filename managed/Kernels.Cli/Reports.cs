@@ -18,7 +18,9 @@ internal sealed record ClusterReport(int Id, IReadOnlyList<int> Cores, long MaxF
 /// <param name="Kernels">Every registered micro-kernel, supported on this CPU or not.</param>
 internal sealed record SgemmReport(string Selected, IReadOnlyList<MicroKernelReport> Kernels);
 
-internal sealed record MicroKernelReport(string Name, string Isa, int Mr, int Nr, bool Supported);
+/// <param name="Supported">Runs natively at full speed here.</param>
+/// <param name="Executable">Runs here at all: natively, or through the Neon shim / SIMDe (tests only).</param>
+internal sealed record MicroKernelReport(string Name, string Isa, int Mr, int Nr, bool Supported, bool Executable);
 
 /// <param name="Detail">Native: whether NEON kernels are built in; OpenBLAS: its build configuration.</param>
 internal sealed record LibraryReport(bool Available, string? UnavailableReason, string? Detail);
