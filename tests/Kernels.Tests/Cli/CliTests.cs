@@ -43,7 +43,7 @@ public sealed class CliTests
         string? selected = root.GetProperty("sgemm").GetProperty("selected").GetString();
         Assert.Contains(
             root.GetProperty("sgemm").GetProperty("kernels").EnumerateArray(),
-            kernel => kernel.GetProperty("name").GetString() == selected && kernel.GetProperty("supported").GetBoolean());
+            kernel => kernel.GetProperty("name").GetString() == selected && kernel.GetProperty("executable").GetBoolean());
         _ = root.GetProperty("native").GetProperty("available").GetBoolean();
         Assert.Equal(Kernels.Baselines.OpenBlas.IsAvailable, root.GetProperty("openBlas").GetProperty("available").GetBoolean());
     }
