@@ -75,6 +75,24 @@ internal static class BenchGemmCommand
 
     private static int Execute(CliContext context, Settings settings)
     {
+        // Measure pins the calling thread; give it its affinity back so an in-process caller
+        // (tests, a host program) is not left stuck on one core.
+        int[]? affinity = ThreadAffinity.GetCurrentThreadAffinity();
+        try
+        {
+            return Measure(context, settings);
+        }
+        finally
+        {
+            if (affinity is not null)
+            {
+                ThreadAffinity.TryPinCurrentThread(affinity);
+            }
+        }
+    }
+
+    private static int Measure(CliContext context, Settings settings)
+    {
         CpuTopology topology = CpuTopology.Detect();
         Validate(settings, topology.CoreCount);
         SgemmMicroKernel kernel = SelectKernel(settings.Kernel);
