@@ -72,7 +72,7 @@ public sealed class CliTests
     [Fact]
     public void BenchGemm_Json_ReportsOneConsistentObject()
     {
-        bool openBlas = OpenBlasTests.OpenBlasOrSkip();
+        bool openBlas = Kernels.Baselines.OpenBlas.IsAvailable || OptionalDependencies.RequireAll;
 
         var (exitCode, stdout, stderr) = Run("bench", "gemm", "--m", "64", "--n", "48", "--k", "32", "--json");
 

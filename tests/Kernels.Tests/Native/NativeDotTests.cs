@@ -49,7 +49,7 @@ public unsafe class NativeDotTests
         }
     }
 
-    [Fact]
+    [NeonFact]
     public void Explicit_neon_paths_match_reference()
     {
         if (!NativeTestSupport.ShouldRunNeon())

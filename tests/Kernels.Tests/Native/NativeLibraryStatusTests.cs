@@ -30,7 +30,7 @@ public class NativeLibraryStatusTests
             Assert.Equal("neon", path); // x86 + SIMDe: no HWCAP, the emulated ARMv8.0 path
     }
 
-    [Fact]
+    [NeonFact]
     public void Neon_kernels_are_present_on_this_build()
     {
         // Not silently green when SIMDe was missing at configure time.

@@ -13,7 +13,7 @@ public unsafe class NativeSgemmKernelTests
 {
     public static TheoryData<int> KcValues() => new() { 1, 2, 3, 4, 5, 8, 17, 64 };
 
-    [Theory]
+    [NeonTheory]
     [MemberData(nameof(KcValues))]
     public void Matches_float64_reference_for_every_tile_shape(int kc)
     {
@@ -84,7 +84,7 @@ public unsafe class NativeSgemmKernelTests
         }
     }
 
-    [Fact]
+    [NeonFact]
     public void Full_tile_through_raw_binding_with_unit_ldc()
     {
         if (!NativeTestSupport.ShouldRunNeon())

@@ -4,9 +4,9 @@ using Xunit;
 namespace Kernels.Tests.Native;
 
 /// <summary>
-/// The native library is always built by `dotnet build`, so its absence is a failure, not a skip:
-/// xunit 2 has no dynamic skip, so tests call <see cref="ShouldRun"/> / <see cref="ShouldRunNeon"/>
-/// which assert availability unless KERNELS_SKIP_NATIVE is set (then the test returns early).
+/// The native library is always built by `dotnet build`, so its absence is a failure, not a skip
+/// (unless KERNELS_SKIP_NATIVE is set, for builds with -p:KernelsSkipNative=true). Its NEON kernels
+/// need SIMDe on x86: tests of those carry [NeonFact]/[NeonTheory] (see OptionalDependencies).
 /// </summary>
 internal static class NativeTestSupport
 {
@@ -26,7 +26,7 @@ internal static class NativeTestSupport
         if (!ShouldRun())
             return false;
         Assert.True(NativeLibraryStatus.HasNeonKernels,
-            "libkernels_native was built without the NEON kernels (x86 without SIMDe: apt-get install libsimde-dev, delete artifacts/native); set KERNELS_SKIP_NATIVE=1 to skip native tests");
+            "libkernels_native was built without the NEON kernels (x86 without SIMDe: apt-get install libsimde-dev, delete artifacts/native)");
         return true;
     }
 
