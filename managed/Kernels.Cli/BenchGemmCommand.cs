@@ -75,24 +75,6 @@ internal static class BenchGemmCommand
 
     private static int Execute(CliContext context, Settings settings)
     {
-        // Measure pins the calling thread; give it its affinity back so an in-process caller
-        // (tests, a host program) is not left stuck on one core.
-        int[]? affinity = ThreadAffinity.GetCurrentThreadAffinity();
-        try
-        {
-            return Measure(context, settings);
-        }
-        finally
-        {
-            if (affinity is not null)
-            {
-                ThreadAffinity.TryPinCurrentThread(affinity);
-            }
-        }
-    }
-
-    private static int Measure(CliContext context, Settings settings)
-    {
         CpuTopology topology = CpuTopology.Detect();
         Validate(settings, topology.CoreCount);
         SgemmMicroKernel kernel = SelectKernel(settings.Kernel);
@@ -105,9 +87,7 @@ internal static class BenchGemmCommand
         float[] reference = new float[m * n];
 
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
-        // The calling thread is worker 0 of the group: pin it too, or the scheduler may stack it on
-        // the core of a pinned helper.
-        ThreadAffinity.TryPinCurrentThread([cores[0]]);
+        using CurrentThreadPin callerPin = ThreadAffinity.PinCurrentThread(cores[0]);
         using var workers = new WorkerGroup(threads, cores, "bench-gemm");
         if (useOpenBlas)
         {

@@ -46,6 +46,7 @@ internal static class BenchPeakCommand
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
         context.WriteProgress($"measuring the FMA peak on {threads} thread(s), cores {string.Join(",", cores)} ({FmaPeak.Isa})...");
         FmaPeakResult result;
+        using (ThreadAffinity.PinCurrentThread(cores[0]))
         using (var workers = new WorkerGroup(threads, cores, "bench-peak"))
         {
             result = FmaPeak.Measure(workers, TimeSpan.FromMilliseconds(durationMs));

@@ -38,6 +38,18 @@ public static unsafe class ThreadAffinity
         }
     }
 
+    /// <summary>
+    /// Pins the calling thread to <paramref name="core"/> until the returned scope is disposed, then
+    /// restores its previous affinity. A WorkerGroup's caller is its worker 0 and is never pinned by the
+    /// group; a measurement pins it for its duration so the scheduler cannot stack it on a helper's
+    /// core, without leaving an in-process caller (tests, a host program) stuck on one core afterwards.
+    /// </summary>
+    public static CurrentThreadPin PinCurrentThread(int core)
+    {
+        int[]? previous = GetCurrentThreadAffinity();
+        return new CurrentThreadPin(TryPinCurrentThread([core]) ? previous : null);
+    }
+
     /// <summary>Whether this platform can pin threads at all.</summary>
     public static bool IsSupported => SetAffinity != null;
 
@@ -117,5 +129,22 @@ public static unsafe class ThreadAffinity
         }
 
         return [.. cores];
+    }
+}
+
+/// <summary>Restores the calling thread's affinity when disposed (see <see cref="ThreadAffinity.PinCurrentThread"/>).</summary>
+public readonly struct CurrentThreadPin : IDisposable
+{
+    private readonly int[]? _previous;
+
+    internal CurrentThreadPin(int[]? previous) => _previous = previous;
+
+    /// <summary>Gives the thread back the affinity it had before the pin (no-op when pinning failed).</summary>
+    public void Dispose()
+    {
+        if (_previous is { Length: > 0 })
+        {
+            ThreadAffinity.TryPinCurrentThread(_previous);
+        }
     }
 }

@@ -18,10 +18,8 @@ public static class BenchmarkCores
             throw new ArgumentOutOfRangeException(nameof(threads), threads, $"threads must be between 1 and the {topology.CoreCount} cores of this machine.");
         }
 
+        // CpuTopology.Clusters is ordered fastest first already.
         return topology.Clusters
-            .OrderByDescending(cluster => cluster.Capacity)
-            .ThenByDescending(cluster => cluster.MaxFrequencyKHz)
-            .ThenBy(cluster => cluster.Id)
             .SelectMany(cluster => cluster.Cores.Order())
             .Take(threads)
             .ToArray();

@@ -41,6 +41,7 @@ public static class FmaPeak
     {
         CpuTopology topology = CpuTopology.Detect();
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
+        using CurrentThreadPin callerPin = ThreadAffinity.PinCurrentThread(cores[0]);
         using var workers = new WorkerGroup(threads, cores, "fma-peak");
         return Measure(workers, duration);
     }

@@ -88,9 +88,9 @@ public sealed class SgemmMicroKernelTests
     internal static void CheckOne(Sgemm sgemm, Random rng, int m, int n, int k, bool withBias, Activation activation, WorkerGroup? workers, bool packed)
     {
         int lda = k + 3, ldb = n + 5, ldc = n + 7;
-        var a = SgemmReference.Random(rng, (m * lda) + 1);
-        var b = SgemmReference.Random(rng, (k * ldb) + 1);
-        float[]? bias = withBias ? SgemmReference.Random(rng, n) : null;
+        var a = TestData.RandomFloats(rng, (m * lda) + 1);
+        var b = TestData.RandomFloats(rng, (k * ldb) + 1);
+        float[]? bias = withBias ? TestData.RandomFloats(rng, n) : null;
         var c = new float[m * ldc];
         Array.Fill(c, float.NaN);
         var (min, max) = activation.ClampBounds();

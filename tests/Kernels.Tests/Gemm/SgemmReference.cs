@@ -45,15 +45,4 @@ internal static class SgemmReference
 
         return (expected, bound);
     }
-
-    public static float[] Random(Random rng, int length)
-    {
-        var data = new float[length];
-        for (int i = 0; i < data.Length; i++)
-        {
-            data[i] = (float)((rng.NextDouble() * 2) - 1);
-        }
-
-        return data;
-    }
 }

@@ -58,7 +58,7 @@ public class NativeIm2ColTests
             return;
         int ps = slice == 1 ? ch + 3 : ch, inOffset = slice;
         var rng = new Random(ih * 1000 + ch * 100 + k * 10 + s);
-        float[] input = NativeTestSupport.RandomFloats(rng, ih * iw * ps + 1);
+        float[] input = TestData.RandomFloats(rng, ih * iw * ps + 1);
         int K = kh * kw * ch, ld = K + 2 * slice;
         int total = oh * ow * ld + 8;
         var got = new float[total];

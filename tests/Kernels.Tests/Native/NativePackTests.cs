@@ -20,7 +20,7 @@ public class NativePackTests
         foreach (int k in Dims)
         {
             int lda = k + 2;
-            float[] a = NativeTestSupport.RandomFloats(rng, (m - 1) * lda + k);
+            float[] a = TestData.RandomFloats(rng, (m - 1) * lda + k);
             int size = checked((int)NativeKernels.PackedASize(mr, m, k));
             var packed = new float[size + 4];
             Array.Fill(packed, NativeTestSupport.Poison);
@@ -52,7 +52,7 @@ public class NativePackTests
         foreach (int k in Dims)
         {
             int ldb = n + 3;
-            float[] b = NativeTestSupport.RandomFloats(rng, (k - 1) * ldb + n);
+            float[] b = TestData.RandomFloats(rng, (k - 1) * ldb + n);
             int size = checked((int)NativeKernels.PackedBSize(nr, k, n));
             var packed = new float[size + 4];
             Array.Fill(packed, NativeTestSupport.Poison);

@@ -28,13 +28,13 @@ public unsafe class NativeSgemmKernelTests
         for (int withBias = 0; withBias < 2; withBias++)
         {
             // Unpacked A (m x kc) and B (kc x n), packed with the library's packers.
-            float[] aRows = NativeTestSupport.RandomFloats(rng, m * kc);
-            float[] bRows = NativeTestSupport.RandomFloats(rng, kc * n);
+            float[] aRows = TestData.RandomFloats(rng, m * kc);
+            float[] bRows = TestData.RandomFloats(rng, kc * n);
             var aPanel = new float[kc * MR];
             var bPanel = new float[kc * NR];
             NativeKernels.PackA(MR, m, kc, aRows, kc, aPanel);
             NativeKernels.PackB(NR, kc, n, bRows, n, bPanel);
-            float[] bias = NativeTestSupport.RandomFloats(rng, n);
+            float[] bias = TestData.RandomFloats(rng, n);
 
             int ldc = n + 5;
             var cbuf = new float[Guard + MR * ldc + Guard];

@@ -30,15 +30,6 @@ internal static class NativeTestSupport
         return true;
     }
 
-    /// <summary>Deterministic uniform values in [-1, 1).</summary>
-    public static float[] RandomFloats(Random rng, int count)
-    {
-        var v = new float[count];
-        for (int i = 0; i < v.Length; i++)
-            v[i] = (float)(rng.NextDouble() * 2.0 - 1.0);
-        return v;
-    }
-
     public static readonly float Poison = BitConverter.Int32BitsToSingle(0x7FC0BEEF);
 
     public static bool IsPoison(float f) => BitConverter.SingleToInt32Bits(f) == 0x7FC0BEEF;
