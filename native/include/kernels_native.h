@@ -36,11 +36,12 @@ extern "C" {
 #endif
 
 /* ABI version: incremented whenever a signature or a semantic in this header changes. */
-#define KN_VERSION 1
+#define KN_VERSION 2
 
 /* Flags of kn_sgemm_ukernel_8x12_neon. */
 #define KN_GEMM_ACCUMULATE 1 /* acc += c[i*ldc+j] (the old value of C) */
 #define KN_GEMM_CLAMP 2      /* acc = fminf(fmaxf(acc, min), max) */
+#define KN_GEMM_LEAKY_RELU 4 /* acc = fmaf(fminf(acc, 0), min, fmaxf(acc, 0)): leaky ReLU, slope in min */
 
 /* Returns KN_VERSION of the library binary. */
 KN_API int kn_version(void);
@@ -88,6 +89,7 @@ KN_API void kn_pack_b_f32(size_t nr, size_t k, size_t n, const float* b, size_t 
  *   if (flags & KN_GEMM_ACCUMULATE) acc += c[i*ldc+j];
  *   if (bias)                       acc += bias[j];        (bias has >= n floats)
  *   if (flags & KN_GEMM_CLAMP)      acc = fminf(fmaxf(acc, min), max);
+ *   if (flags & KN_GEMM_LEAKY_RELU) acc = fmaf(fminf(acc, 0), min, fmaxf(acc, 0));
  *   c[i*ldc+j] = acc;
  * Only the m x n corner of C is read or written.
  * Exported only when kn_has_neon_kernels() == 1.

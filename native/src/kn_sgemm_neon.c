@@ -47,6 +47,11 @@ KN_INLINE float32x4_t kn_epilogue4(float32x4_t acc, const float* c, const float*
     if (bias) acc = vaddq_f32(acc, vld1q_f32(bias));
     /* maxnm/minnm: a NaN operand yields the other one, like fmaxf/fminf */
     if (flags & KN_GEMM_CLAMP) acc = vminnmq_f32(vmaxnmq_f32(acc, vmin), vmax);
+    if (flags & KN_GEMM_LEAKY_RELU)
+    {
+        float32x4_t zero = vdupq_n_f32(0.0f);
+        acc = vfmaq_f32(vmaxnmq_f32(acc, zero), vminnmq_f32(acc, zero), vmin);
+    }
     return acc;
 }
 
@@ -56,6 +61,7 @@ static inline float kn_epilogue1(float acc, const float* c, const float* bias, f
     if (flags & KN_GEMM_ACCUMULATE) acc += *c;
     if (bias) acc += *bias;
     if (flags & KN_GEMM_CLAMP) acc = fminf(fmaxf(acc, min), max);
+    if (flags & KN_GEMM_LEAKY_RELU) acc = fmaf(fminf(acc, 0.0f), min, fmaxf(acc, 0.0f));
     return acc;
 }
 

@@ -42,7 +42,7 @@ int main(void)
         float* b = kn_xmalloc(kc * NR * sizeof(float));
         for (size_t m = 1; m <= MR; ++m)
         for (size_t n = 1; n <= NR; ++n)
-        for (int flags = 0; flags < 4; ++flags)
+        for (int flags = 0; flags < 6; ++flags) /* 4, 5: leaky ReLU (never with clamp) */
         for (int with_bias = 0; with_bias < 2; ++with_bias) {
             /* Rows >= m / columns >= n of the panels hold what packing would put there (0) for
              * half the cases and junk for the other half: the kernel must not let them leak. */
@@ -64,7 +64,9 @@ int main(void)
                 for (size_t i = 0; i < m; ++i)
                     for (size_t j = 0; j < n; ++j) c[i * ldc + j] = c_old[i][j] = kn_rand_f32();
 
-            kn_sgemm_ukernel_8x12_neon(kc, a, b, c, ldc, m, n, with_bias ? bias : NULL, lo, hi, flags);
+            const float slope = 0.125f;
+            kn_sgemm_ukernel_8x12_neon(kc, a, b, c, ldc, m, n, with_bias ? bias : NULL,
+                                       (flags & KN_GEMM_LEAKY_RELU) ? slope : lo, hi, flags);
             ++calls;
 
             for (size_t idx = 0; idx < total; ++idx) {
@@ -87,6 +89,7 @@ int main(void)
                 if (flags & KN_GEMM_ACCUMULATE) { ref += c_old[i][j]; mag += fabs(c_old[i][j]); }
                 if (with_bias) { ref += bias[j]; mag += fabs(bias[j]); }
                 if (flags & KN_GEMM_CLAMP) ref = fmin(fmax(ref, lo), hi);
+                if ((flags & KN_GEMM_LEAKY_RELU) && ref < 0) ref *= 0.125;
                 const double got = c[i * ldc + j];
                 const double tol = 1e-5 * mag + 1e-7;
                 const double diff = fabs(got - ref);

@@ -11,7 +11,7 @@ namespace Kernels.Cpu.Arm;
 /// Vector128 emulation, so the ARM kernels' logic (tails, indexing, accumulation order, fused
 /// rounding) runs in the x86 test suite. tests/arm64-codegen proves the arm64 listing.
 /// </summary>
-public static class Neon
+public static partial class Neon
 {
     /// <summary><c>ld1 {v.4s}</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

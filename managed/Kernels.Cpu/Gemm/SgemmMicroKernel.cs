@@ -12,6 +12,13 @@ public enum GemmStoreFlags
 
     /// <summary>Clamp to [min, max] before storing: the last K block, when an activation is fused.</summary>
     Clamp = 2,
+
+    /// <summary>
+    /// Leaky ReLU before storing, with the slope passed as <c>min</c> (<c>max</c> unused):
+    /// acc = fma(min(acc, 0), slope, max(acc, 0)), which is acc for acc ≥ 0 and slope·acc below, exactly.
+    /// The last K block, when a leaky ReLU is fused; never together with <see cref="Clamp"/>.
+    /// </summary>
+    LeakyRelu = 4,
 }
 
 /// <summary>
@@ -19,7 +26,8 @@ public enum GemmStoreFlags
 /// (kc×MR, MR values per k) and one packed B panel (kc×NR, NR values per k).
 /// For i &lt; m, j &lt; n: acc = Σ_p a[p·MR+i]·b[p·NR+j] (p ascending); acc += C[i,j] when
 /// <see cref="GemmStoreFlags.Accumulate"/>; acc += bias[j] when bias is not null;
-/// acc = clamp(acc, min, max) when <see cref="GemmStoreFlags.Clamp"/>; C[i,j] = acc.
+/// acc = clamp(acc, min, max) when <see cref="GemmStoreFlags.Clamp"/>; acc = leaky ReLU of acc with
+/// slope min when <see cref="GemmStoreFlags.LeakyRelu"/>; C[i,j] = acc.
 /// Only the m×n corner is written.
 /// </summary>
 public sealed unsafe class SgemmMicroKernel

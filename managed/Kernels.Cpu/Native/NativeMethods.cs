@@ -15,7 +15,7 @@ internal static unsafe partial class NativeMethods
     internal const string LibraryName = "kernels_native";
 
     /// <summary>KN_VERSION of the header these declarations were written against.</summary>
-    internal const int ExpectedVersion = 1;
+    internal const int ExpectedVersion = 2;
 
     internal const int GemmAccumulate = 1; // KN_GEMM_ACCUMULATE
     internal const int GemmClamp = 2;      // KN_GEMM_CLAMP

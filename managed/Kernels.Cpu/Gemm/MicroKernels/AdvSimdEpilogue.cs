@@ -5,7 +5,7 @@ using Kernels.Cpu.Arm;
 namespace Kernels.Cpu.Gemm.MicroKernels;
 
 /// <summary>
-/// Bias, accumulate and clamp in the store of one full 12-column row of the AdvSimd 8x12 kernel,
+/// Bias, accumulate and clamp or leaky ReLU in the store of one full 12-column row of the AdvSimd 8x12 kernel,
 /// through the <see cref="Neon"/> shim (<c>ld1/fadd/fmax/fmin/st1</c>); inlined, so the kernel's
 /// arm64 listing has no call.
 /// </summary>
@@ -19,12 +19,14 @@ internal readonly unsafe ref struct AdvSimdEpilogue
     private readonly bool _accumulate;
     private readonly bool _hasBias;
     private readonly bool _clamp;
+    private readonly bool _leaky;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public AdvSimdEpilogue(float* bias, float min, float max, int flags)
     {
         _accumulate = (flags & (int)GemmStoreFlags.Accumulate) != 0;
         _clamp = (flags & (int)GemmStoreFlags.Clamp) != 0;
+        _leaky = (flags & (int)GemmStoreFlags.LeakyRelu) != 0;
         _hasBias = bias != null;
         _bias0 = _hasBias ? Neon.LoadVector128(bias) : default;
         _bias1 = _hasBias ? Neon.LoadVector128(bias + 4) : default;
@@ -55,6 +57,15 @@ internal readonly unsafe ref struct AdvSimdEpilogue
             v0 = Neon.Min(Neon.Max(v0, _min), _max);
             v1 = Neon.Min(Neon.Max(v1, _min), _max);
             v2 = Neon.Min(Neon.Max(v2, _min), _max);
+        }
+
+        if (_leaky)
+        {
+            // max(x, 0) + slope·min(x, 0) (fmla by element 0 of the slope vector): x for x ≥ 0, slope·x below.
+            var zero = Vector128<float>.Zero;
+            v0 = Neon.FusedMultiplyAddBySelectedScalar(Neon.Max(v0, zero), Neon.Min(v0, zero), _min, 0);
+            v1 = Neon.FusedMultiplyAddBySelectedScalar(Neon.Max(v1, zero), Neon.Min(v1, zero), _min, 0);
+            v2 = Neon.FusedMultiplyAddBySelectedScalar(Neon.Max(v2, zero), Neon.Min(v2, zero), _min, 0);
         }
 
         Neon.Store(c, v0);

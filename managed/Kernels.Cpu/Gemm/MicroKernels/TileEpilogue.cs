@@ -13,6 +13,7 @@ internal static unsafe class TileEpilogue
     {
         bool accumulate = (flags & (int)GemmStoreFlags.Accumulate) != 0;
         bool clamp = (flags & (int)GemmStoreFlags.Clamp) != 0;
+        bool leaky = (flags & (int)GemmStoreFlags.LeakyRelu) != 0;
         for (int i = 0; i < m; i++)
         {
             float* row = c + (i * ldc);
@@ -33,6 +34,11 @@ internal static unsafe class TileEpilogue
                 if (clamp)
                 {
                     v = MathF.Min(MathF.Max(v, min), max);
+                }
+
+                if (leaky)
+                {
+                    v = MathF.FusedMultiplyAdd(MathF.Min(v, 0f), min, MathF.Max(v, 0f));
                 }
 
                 row[j] = v;

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 
 namespace Kernels.Cpu.Gemm.MicroKernels;
 
-/// <summary>Bias, accumulate and clamp in the store of a full 16-lane-wide tile row of two vectors.</summary>
+/// <summary>Bias, accumulate and clamp or leaky ReLU in the store of a full 16-lane-wide tile row of two vectors.</summary>
 internal readonly unsafe ref struct Vector512Epilogue
 {
     private readonly Vector512<float> _bias0;
@@ -13,12 +13,14 @@ internal readonly unsafe ref struct Vector512Epilogue
     private readonly bool _accumulate;
     private readonly bool _hasBias;
     private readonly bool _clamp;
+    private readonly bool _leaky;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512Epilogue(float* bias, float min, float max, int flags)
     {
         _accumulate = (flags & (int)GemmStoreFlags.Accumulate) != 0;
         _clamp = (flags & (int)GemmStoreFlags.Clamp) != 0;
+        _leaky = (flags & (int)GemmStoreFlags.LeakyRelu) != 0;
         _hasBias = bias != null;
         _bias0 = _hasBias ? Vector512.Load(bias) : default;
         _bias1 = _hasBias ? Vector512.Load(bias + 16) : default;
@@ -47,12 +49,20 @@ internal readonly unsafe ref struct Vector512Epilogue
             v1 = Vector512.Min(Vector512.Max(v1, _min), _max);
         }
 
+        if (_leaky)
+        {
+            // max(x, 0) + slope·min(x, 0) in one rounding: exactly x for x ≥ 0 and slope·x below.
+            var zero = Vector512<float>.Zero;
+            v0 = Vector512.FusedMultiplyAdd(Vector512.Min(v0, zero), _min, Vector512.Max(v0, zero));
+            v1 = Vector512.FusedMultiplyAdd(Vector512.Min(v1, zero), _min, Vector512.Max(v1, zero));
+        }
+
         v0.Store(c);
         v1.Store(c + 16);
     }
 }
 
-/// <summary>Bias, accumulate and clamp in the store of a full 8-lane-wide tile row of two vectors.</summary>
+/// <summary>Bias, accumulate and clamp or leaky ReLU in the store of a full 8-lane-wide tile row of two vectors.</summary>
 internal readonly unsafe ref struct Vector256Epilogue
 {
     private readonly Vector256<float> _bias0;
@@ -62,12 +72,14 @@ internal readonly unsafe ref struct Vector256Epilogue
     private readonly bool _accumulate;
     private readonly bool _hasBias;
     private readonly bool _clamp;
+    private readonly bool _leaky;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256Epilogue(float* bias, float min, float max, int flags)
     {
         _accumulate = (flags & (int)GemmStoreFlags.Accumulate) != 0;
         _clamp = (flags & (int)GemmStoreFlags.Clamp) != 0;
+        _leaky = (flags & (int)GemmStoreFlags.LeakyRelu) != 0;
         _hasBias = bias != null;
         _bias0 = _hasBias ? Vector256.Load(bias) : default;
         _bias1 = _hasBias ? Vector256.Load(bias + 8) : default;
@@ -96,12 +108,20 @@ internal readonly unsafe ref struct Vector256Epilogue
             v1 = Vector256.Min(Vector256.Max(v1, _min), _max);
         }
 
+        if (_leaky)
+        {
+            // max(x, 0) + slope·min(x, 0) in one rounding: exactly x for x ≥ 0 and slope·x below.
+            var zero = Vector256<float>.Zero;
+            v0 = Vector256.FusedMultiplyAdd(Vector256.Min(v0, zero), _min, Vector256.Max(v0, zero));
+            v1 = Vector256.FusedMultiplyAdd(Vector256.Min(v1, zero), _min, Vector256.Max(v1, zero));
+        }
+
         v0.Store(c);
         v1.Store(c + 8);
     }
 }
 
-/// <summary>Bias, accumulate and clamp in the store of a full 4-lane-wide tile row of two vectors.</summary>
+/// <summary>Bias, accumulate and clamp or leaky ReLU in the store of a full 4-lane-wide tile row of two vectors.</summary>
 internal readonly unsafe ref struct Vector128Epilogue
 {
     private readonly Vector128<float> _bias0;
@@ -111,12 +131,14 @@ internal readonly unsafe ref struct Vector128Epilogue
     private readonly bool _accumulate;
     private readonly bool _hasBias;
     private readonly bool _clamp;
+    private readonly bool _leaky;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128Epilogue(float* bias, float min, float max, int flags)
     {
         _accumulate = (flags & (int)GemmStoreFlags.Accumulate) != 0;
         _clamp = (flags & (int)GemmStoreFlags.Clamp) != 0;
+        _leaky = (flags & (int)GemmStoreFlags.LeakyRelu) != 0;
         _hasBias = bias != null;
         _bias0 = _hasBias ? Vector128.Load(bias) : default;
         _bias1 = _hasBias ? Vector128.Load(bias + 4) : default;
@@ -143,6 +165,14 @@ internal readonly unsafe ref struct Vector128Epilogue
         {
             v0 = Vector128.Min(Vector128.Max(v0, _min), _max);
             v1 = Vector128.Min(Vector128.Max(v1, _min), _max);
+        }
+
+        if (_leaky)
+        {
+            // max(x, 0) + slope·min(x, 0) in one rounding: exactly x for x ≥ 0 and slope·x below.
+            var zero = Vector128<float>.Zero;
+            v0 = Vector128.FusedMultiplyAdd(Vector128.Min(v0, zero), _min, Vector128.Max(v0, zero));
+            v1 = Vector128.FusedMultiplyAdd(Vector128.Min(v1, zero), _min, Vector128.Max(v1, zero));
         }
 
         v0.Store(c);
