@@ -11,6 +11,8 @@ public static class Convolutions
     /// <summary>Every registered algorithm implementation.</summary>
     public static IReadOnlyList<IConvolutionImplementation> Implementations { get; } =
     [
+        new Winograd.WinogradF4x3(),
+        new Winograd.WinogradF2x3(),
     ];
 
     /// <summary>Validates the layer, its weights and bias (the validate step: nothing is allocated or run).</summary>
