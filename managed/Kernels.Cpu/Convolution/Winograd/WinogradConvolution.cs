@@ -36,9 +36,8 @@ internal sealed unsafe class WinogradConvolution : ConvolutionKernel
     private readonly NativeBuffer<float> _bias;
     private readonly WinogradEpilogue _epilogue;
 
-    /// <summary>Transforms and packs the weights; <paramref name="tileBlock"/> overrides the tile block size (tuning).</summary>
-    public WinogradConvolution(
-        Conv2DDescriptor descriptor, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, KernelIsa isa, ConvolutionAlgorithm algorithm, int tileBlock = 0)
+    /// <summary>Transforms and packs the weights.</summary>
+    public WinogradConvolution(Conv2DDescriptor descriptor, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, KernelIsa isa, ConvolutionAlgorithm algorithm)
         : base(descriptor, algorithm, isa)
     {
         _tile = algorithm == ConvolutionAlgorithm.WinogradF4 ? WinogradTile.F4 : WinogradTile.F2;
@@ -80,9 +79,12 @@ internal sealed unsafe class WinogradConvolution : ConvolutionKernel
         _epilogue = WinogradEpilogue.From(descriptor.Activation);
 
         long perTile = (long)positions * (ic + oc) * sizeof(float);
-        int block = tileBlock > 0 ? tileBlock : (int)Math.Clamp(BlockBudgetBytes / perTile, 2 * _mr, 16 * _mr);
+        int block = TileBlockOverride > 0 ? TileBlockOverride : (int)Math.Clamp(BlockBudgetBytes / perTile, 2 * _mr, 16 * _mr);
         TileBlock = Math.Max(_mr, block / _mr * _mr);
     }
+
+    /// <summary>Tile block size for kernels created from now on (0: from the cache budget); for tuning sweeps and tests only.</summary>
+    internal static int TileBlockOverride { get; set; }
 
     /// <summary>Output tiles per block (a multiple of the micro-kernel's MR).</summary>
     public int TileBlock { get; }
