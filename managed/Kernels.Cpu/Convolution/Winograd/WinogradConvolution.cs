@@ -80,12 +80,9 @@ internal sealed unsafe class WinogradConvolution : ConvolutionKernel
         _epilogue = WinogradEpilogue.From(descriptor.Activation);
 
         long perTile = (long)positions * (ic + oc) * sizeof(float);
-        int block = TileBlockOverride > 0 ? TileBlockOverride : (int)Math.Clamp(BlockBudgetBytes / perTile, 2 * _mr, 16 * _mr);
+        int block = (int)Math.Clamp(BlockBudgetBytes / perTile, 2 * _mr, 16 * _mr);
         TileBlock = Math.Max(_mr, block / _mr * _mr);
     }
-
-    /// <summary>Tile block size for kernels created from now on (0: from the cache budget); for tuning sweeps and tests only.</summary>
-    internal static int TileBlockOverride { get; set; }
 
     /// <summary>Output tiles per block (a multiple of the micro-kernel's MR).</summary>
     public int TileBlock { get; }
