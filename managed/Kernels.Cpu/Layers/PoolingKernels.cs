@@ -4,12 +4,40 @@ using Kernels.Cpu.Arm;
 
 namespace Kernels.Cpu.Layers;
 
-/// <summary>f32-maxpool/avgpool-avx512: 16 channels per zmm, then 8, 4 and single-channel tails.</summary>
+/// <summary>
+/// f32-maxpool/avgpool-avx512: 64 channels (4 independent zmm accumulators, so small windows are not bound by
+/// the latency of one max/add chain), then 16, 8, 4 and single-channel tails.
+/// </summary>
 internal static unsafe class F32PoolAvx512
 {
     public static void Max(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
     {
         nint c = 0;
+        for (; c + 64 <= channels; c += 64)
+        {
+            var acc0 = Vector512.Create(float.NegativeInfinity);
+            var acc1 = acc0;
+            var acc2 = acc0;
+            var acc3 = acc0;
+            float* row = input + c;
+            for (int y = 0; y < rows; y++, row += rowStride)
+            {
+                float* p = row;
+                for (int x = 0; x < cols; x++, p += channels)
+                {
+                    acc0 = Vector512.MaxNative(acc0, Vector512.Load(p));
+                    acc1 = Vector512.MaxNative(acc1, Vector512.Load(p + 16));
+                    acc2 = Vector512.MaxNative(acc2, Vector512.Load(p + 32));
+                    acc3 = Vector512.MaxNative(acc3, Vector512.Load(p + 48));
+                }
+            }
+
+            acc0.Store(output + c);
+            acc1.Store(output + c + 16);
+            acc2.Store(output + c + 32);
+            acc3.Store(output + c + 48);
+        }
+
         for (; c + 16 <= channels; c += 16)
         {
             var acc = Vector512.Create(float.NegativeInfinity);
@@ -33,6 +61,31 @@ internal static unsafe class F32PoolAvx512
     public static void Average(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
     {
         nint c = 0;
+        for (; c + 64 <= channels; c += 64)
+        {
+            var acc0 = Vector512<float>.Zero;
+            var acc1 = acc0;
+            var acc2 = acc0;
+            var acc3 = acc0;
+            float* row = input + c;
+            for (int y = 0; y < rows; y++, row += rowStride)
+            {
+                float* p = row;
+                for (int x = 0; x < cols; x++, p += channels)
+                {
+                    acc0 = acc0 + Vector512.Load(p);
+                    acc1 = acc1 + Vector512.Load(p + 16);
+                    acc2 = acc2 + Vector512.Load(p + 32);
+                    acc3 = acc3 + Vector512.Load(p + 48);
+                }
+            }
+
+            (acc0 * scale).Store(output + c);
+            (acc1 * scale).Store(output + c + 16);
+            (acc2 * scale).Store(output + c + 32);
+            (acc3 * scale).Store(output + c + 48);
+        }
+
         for (; c + 16 <= channels; c += 16)
         {
             var acc = Vector512<float>.Zero;
@@ -53,7 +106,7 @@ internal static unsafe class F32PoolAvx512
     }
 }
 
-/// <summary>f32-maxpool/avgpool-avx2: 8 channels per ymm, then 4 and single-channel tails.</summary>
+/// <summary>f32-maxpool/avgpool-avx2: 32 channels (4 ymm accumulators), then 8, 4 and single-channel tails.</summary>
 internal static unsafe class F32PoolAvx2
 {
     public static void Max(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale) =>
@@ -65,6 +118,31 @@ internal static unsafe class F32PoolAvx2
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void MaxFrom(nint c, float* input, nint rowStride, int rows, int cols, int channels, float* output)
     {
+        for (; c + 32 <= channels; c += 32)
+        {
+            var acc0 = Vector256.Create(float.NegativeInfinity);
+            var acc1 = acc0;
+            var acc2 = acc0;
+            var acc3 = acc0;
+            float* row = input + c;
+            for (int y = 0; y < rows; y++, row += rowStride)
+            {
+                float* p = row;
+                for (int x = 0; x < cols; x++, p += channels)
+                {
+                    acc0 = Vector256.MaxNative(acc0, Vector256.Load(p));
+                    acc1 = Vector256.MaxNative(acc1, Vector256.Load(p + 8));
+                    acc2 = Vector256.MaxNative(acc2, Vector256.Load(p + 16));
+                    acc3 = Vector256.MaxNative(acc3, Vector256.Load(p + 24));
+                }
+            }
+
+            acc0.Store(output + c);
+            acc1.Store(output + c + 8);
+            acc2.Store(output + c + 16);
+            acc3.Store(output + c + 24);
+        }
+
         for (; c + 8 <= channels; c += 8)
         {
             var acc = Vector256.Create(float.NegativeInfinity);
@@ -117,6 +195,31 @@ internal static unsafe class F32PoolAvx2
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void AverageFrom(nint c, float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
     {
+        for (; c + 32 <= channels; c += 32)
+        {
+            var acc0 = Vector256<float>.Zero;
+            var acc1 = acc0;
+            var acc2 = acc0;
+            var acc3 = acc0;
+            float* row = input + c;
+            for (int y = 0; y < rows; y++, row += rowStride)
+            {
+                float* p = row;
+                for (int x = 0; x < cols; x++, p += channels)
+                {
+                    acc0 = acc0 + Vector256.Load(p);
+                    acc1 = acc1 + Vector256.Load(p + 8);
+                    acc2 = acc2 + Vector256.Load(p + 16);
+                    acc3 = acc3 + Vector256.Load(p + 24);
+                }
+            }
+
+            (acc0 * scale).Store(output + c);
+            (acc1 * scale).Store(output + c + 8);
+            (acc2 * scale).Store(output + c + 16);
+            (acc3 * scale).Store(output + c + 24);
+        }
+
         for (; c + 8 <= channels; c += 8)
         {
             var acc = Vector256<float>.Zero;
@@ -168,7 +271,7 @@ internal static unsafe class F32PoolAvx2
 }
 
 /// <summary>
-/// f32-maxpool/avgpool-advsimd through the <see cref="Neon"/> shim: 4 channels per q-register; the
+/// f32-maxpool/avgpool-advsimd through the <see cref="Neon"/> shim: 16 channels (4 q accumulators), then 4; the
 /// channel tail goes through lane 0 of a q-register (not scalar <c>MathF</c>), so no call enters the arm64 code.
 /// </summary>
 internal static unsafe class F32PoolAdvSimd
@@ -179,6 +282,31 @@ internal static unsafe class F32PoolAdvSimd
     {
         nint c = 0;
         var lowest = Neon.DuplicateToVector128(float.NegativeInfinity);
+        for (; c + 16 <= channels; c += 16)
+        {
+            var acc0 = lowest;
+            var acc1 = acc0;
+            var acc2 = acc0;
+            var acc3 = acc0;
+            float* row = input + c;
+            for (int y = 0; y < rows; y++, row += rowStride)
+            {
+                float* p = row;
+                for (int x = 0; x < cols; x++, p += channels)
+                {
+                    acc0 = Neon.Max(acc0, Neon.LoadVector128(p));
+                    acc1 = Neon.Max(acc1, Neon.LoadVector128(p + 4));
+                    acc2 = Neon.Max(acc2, Neon.LoadVector128(p + 8));
+                    acc3 = Neon.Max(acc3, Neon.LoadVector128(p + 12));
+                }
+            }
+
+            Neon.Store(output + c, acc0);
+            Neon.Store(output + c + 4, acc1);
+            Neon.Store(output + c + 8, acc2);
+            Neon.Store(output + c + 12, acc3);
+        }
+
         for (; c + 4 <= channels; c += 4)
         {
             var acc = lowest;
@@ -218,6 +346,31 @@ internal static unsafe class F32PoolAdvSimd
     {
         nint c = 0;
         var factor = Neon.DuplicateToVector128(scale);
+        for (; c + 16 <= channels; c += 16)
+        {
+            var acc0 = Vector128<float>.Zero;
+            var acc1 = acc0;
+            var acc2 = acc0;
+            var acc3 = acc0;
+            float* row = input + c;
+            for (int y = 0; y < rows; y++, row += rowStride)
+            {
+                float* p = row;
+                for (int x = 0; x < cols; x++, p += channels)
+                {
+                    acc0 = Neon.Add(acc0, Neon.LoadVector128(p));
+                    acc1 = Neon.Add(acc1, Neon.LoadVector128(p + 4));
+                    acc2 = Neon.Add(acc2, Neon.LoadVector128(p + 8));
+                    acc3 = Neon.Add(acc3, Neon.LoadVector128(p + 12));
+                }
+            }
+
+            Neon.Store(output + c, Neon.Multiply(acc0, factor));
+            Neon.Store(output + c + 4, Neon.Multiply(acc1, factor));
+            Neon.Store(output + c + 8, Neon.Multiply(acc2, factor));
+            Neon.Store(output + c + 12, Neon.Multiply(acc3, factor));
+        }
+
         for (; c + 4 <= channels; c += 4)
         {
             var acc = Vector128<float>.Zero;
