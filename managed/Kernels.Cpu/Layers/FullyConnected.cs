@@ -134,9 +134,8 @@ public sealed unsafe class FullyConnectedWeights : IDisposable
 
 /// <summary>
 /// Runs <see cref="FullyConnectedDescriptor"/>: batch 1 through the GEMV kernels, multithreaded over output
-/// blocks; a larger batch through <see cref="Sgemm"/> (bias and clamps in its epilogue; a leaky ReLU, which
-/// <see cref="Sgemm.Multiply(int, ReadOnlySpan{float}, int, PackedWeights, Span{float}, int, ReadOnlySpan{float}, Activation, WorkerGroup?)"/>
-/// does not take, as one pass over the output rows while they are still in cache). Allocates nothing per call.
+/// blocks; a larger batch through <see cref="Sgemm"/> (bias and activation in its micro-kernels' store).
+/// Allocates nothing per call.
 /// </summary>
 public static unsafe class FullyConnected
 {
@@ -223,21 +222,7 @@ public static unsafe class FullyConnected
         var c = new Span<float>(output, (int)d.OutputLength);
         weights.Sgemm.Multiply(
             d.Batch, new ReadOnlySpan<float>(input, (int)d.InputLength), d.InputChannels, weights.Gemm, c, ldc,
-            weights.Bias, leaky ? Activation.None : d.Activation.Kind, workers);
-        if (leaky)
-        {
-            var activate = weights.Isa switch
-            {
-                KernelIsa.Avx512 => (delegate*<float*, float*, nint, float, float, bool, void>)&F32ElementwiseAvx512.Activate,
-                KernelIsa.Avx2 => &F32ElementwiseAvx2.Activate,
-                _ => &F32ElementwiseAdvSimd.Activate,
-            };
-            for (int b = 0; b < d.Batch; b++)
-            {
-                float* row = output + ((long)b * ldc);
-                activate(row, row, d.OutputChannels, d.Activation.LeakySlope, 0f, true);
-            }
-        }
+            weights.Bias, d.Activation, workers);
     }
 
     private struct GemvBlocks : IRangeBody

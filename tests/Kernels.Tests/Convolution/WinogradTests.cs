@@ -315,20 +315,13 @@ public sealed unsafe class WinogradTests(ITestOutputHelper output)
         var result = new float[d.OutputLength];
         using var kernel = Convolutions.Create(d, new float[d.WeightsLength], new float[d.OutputChannels], algorithm);
         using var workers = new WorkerGroup(2);
-        for (int i = 0; i < 3; i++)
-        {
-            kernel.Run(input, result, workers);
-            kernel.Run(input, result);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
-        {
-            kernel.Run(input, result, workers);
-            kernel.Run(input, result);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        SteadyState.AssertAllocatesNothing(
+            () =>
+            {
+                kernel.Run(input, result, workers);
+                kernel.Run(input, result);
+            },
+            kernel.Name);
     }
 
     [Theory]

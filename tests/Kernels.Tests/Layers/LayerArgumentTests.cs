@@ -102,33 +102,7 @@ public sealed class LayerArgumentTests
             FullyConnected.Run(packed4, x, y, workers);
         }
 
-        // Past tiered compilation's call-counting threshold (30 calls) and its background delay (100 ms): the
-        // promotion of a driver to tier 1 while measuring allocates a few hundred bytes on the calling thread.
-        for (int i = 0; i < 40; i++)
-        {
-            RunAll(workers);
-        }
-
-        Thread.Sleep(300);
-        for (int i = 0; i < 40; i++)
-        {
-            RunAll(workers);
-        }
-
-        // Measured on the caller alone: a caller that has to block in the worker group under CPU contention
-        // (the test runner's other classes) can allocate a monitor waiter; that is the group's concern
-        // (WorkerGroupTests), not the layers'.
-        for (int i = 0; i < 40; i++)
-        {
-            RunAll(null);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
-        {
-            RunAll(null);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        SteadyState.AssertAllocatesNothing(() => RunAll(null), "layers on the caller");
+        SteadyState.AssertAllocatesNothing(() => RunAll(workers), "layers with a worker group");
     }
 }
