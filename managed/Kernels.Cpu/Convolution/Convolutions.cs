@@ -11,6 +11,7 @@ public static class Convolutions
     /// <summary>Every registered algorithm implementation.</summary>
     public static IReadOnlyList<IConvolutionImplementation> Implementations { get; } =
     [
+        new Depthwise.DepthwiseConvolution(),
     ];
 
     /// <summary>Validates the layer, its weights and bias (the validate step: nothing is allocated or run).</summary>
