@@ -12,6 +12,7 @@ public static class Convolutions
     public static IReadOnlyList<IConvolutionImplementation> Implementations { get; } =
     [
         new Depthwise.DepthwiseConvolution(),
+        new Direct.DirectConvolution(),
     ];
 
     /// <summary>Validates the layer, its weights and bias (the validate step: nothing is allocated or run).</summary>

@@ -5,10 +5,12 @@ using Kernels.Cpu.Arm;
 namespace Kernels.Cpu.Convolution.Depthwise;
 
 /// <summary>
-/// f32-dwconv-*-advsimd: the depthwise rows of <see cref="DepthwiseAvx512"/> on 4-channel q registers, written
+/// f32-dwconv-*-advsimd: depthwise rows on 4-channel q registers, written
 /// against the <see cref="Neon"/> shim so the x86 tests run them bit-exact and tests/arm64-codegen proves they
-/// compile to <c>fmla v.4s</c> with no calls. The 3x3 kernels hold nine weight vectors, the bias, four
-/// accumulators and up to nine input columns: 23 of the 32 q registers, no spills.
+/// compile to <c>fmla v.4s</c> with no calls. Unlike the x86 kernels the channel block is the outer loop of a
+/// row: AdvSimd cores have fewer load ports per FMA, so the nine weight vectors and the bias stay in registers
+/// for the whole row (loaded once per row, not once per four pixels). With four
+/// accumulators and up to nine input columns that is 23 of the 32 q registers, no spills.
 /// </summary>
 internal static unsafe class DepthwiseAdvSimd
 {
