@@ -17,10 +17,10 @@ internal static unsafe class DirectAdvSimd
     /// <summary>Output channels per block: two vectors.</summary>
     public const int Block = 2 * Width;
 
-    /// <summary>One output row, every output-channel block.</summary>
+    /// <summary>One output row, every output-channel block; kernel rows [kyBegin, kyEnd) are the ones inside the image.</summary>
     [Arm64Codegen(@"fmla +v[0-9]+\.4s, v[0-9]+\.4s, v[0-9]+\.4s", @"ld1r +\{")]
     [SkipLocalsInit]
-    public static void Row(in DirectGeometry g, float* image, float* weights, float* bias, float* output, int oy)
+    public static void Row(in DirectGeometry g, float* image, float* weights, float* bias, float* output, int oy, int kyBegin, int kyEnd)
     {
         nint ic = g.InputChannels;
         nint os = g.OutputPixelStride;
@@ -28,8 +28,6 @@ internal static unsafe class DirectAdvSimd
         nint pixelStep = g.StrideWidth * ic;
         nint tapStep = g.DilationWidth * ic;
         int iy0 = (oy * g.StrideHeight) - g.PadTop;
-        int kyBegin = iy0 >= 0 ? 0 : (-iy0 + g.DilationHeight - 1) / g.DilationHeight;
-        int kyEnd = iy0 > g.InputHeight - 1 ? 0 : Math.Min(g.KernelHeight, ((g.InputHeight - 1 - iy0) / g.DilationHeight) + 1);
         int mode = g.Activation.Mode;
         var min = Neon.DuplicateToVector128(g.Activation.Min);
         var max = Neon.DuplicateToVector128(g.Activation.Max);

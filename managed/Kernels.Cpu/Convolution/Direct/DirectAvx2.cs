@@ -17,9 +17,9 @@ internal static unsafe class DirectAvx2
     /// <summary>Output channels per block: two vectors.</summary>
     public const int Block = 2 * Width;
 
-    /// <summary>One output row, every output-channel block.</summary>
+    /// <summary>One output row, every output-channel block; kernel rows [kyBegin, kyEnd) are the ones inside the image.</summary>
     [SkipLocalsInit]
-    public static void Row(in DirectGeometry g, float* image, float* weights, float* bias, float* output, int oy)
+    public static void Row(in DirectGeometry g, float* image, float* weights, float* bias, float* output, int oy, int kyBegin, int kyEnd)
     {
         nint ic = g.InputChannels;
         nint os = g.OutputPixelStride;
@@ -27,8 +27,6 @@ internal static unsafe class DirectAvx2
         nint pixelStep = g.StrideWidth * ic;
         nint tapStep = g.DilationWidth * ic;
         int iy0 = (oy * g.StrideHeight) - g.PadTop;
-        int kyBegin = iy0 >= 0 ? 0 : (-iy0 + g.DilationHeight - 1) / g.DilationHeight;
-        int kyEnd = iy0 > g.InputHeight - 1 ? 0 : Math.Min(g.KernelHeight, ((g.InputHeight - 1 - iy0) / g.DilationHeight) + 1);
         int mode = g.Activation.Mode;
         var min = Vector256.Create(g.Activation.Min);
         var max = Vector256.Create(g.Activation.Max);

@@ -126,16 +126,21 @@ public sealed unsafe class DirectConvolutionKernel : ConvolutionKernel
             int oy = r - (b * g.OutputHeight);
             float* image = input + (b * imageFloats);
             float* row = output + (r * rowFloats);
+
+            // Divisions stay out of the kernels: on arm64 each brings divide-by-zero and overflow helper calls.
+            int iy0 = (oy * g.StrideHeight) - g.PadTop;
+            int kyBegin = iy0 >= 0 ? 0 : (-iy0 + g.DilationHeight - 1) / g.DilationHeight;
+            int kyEnd = iy0 > g.InputHeight - 1 ? 0 : Math.Min(g.KernelHeight, ((g.InputHeight - 1 - iy0) / g.DilationHeight) + 1);
             switch (Isa)
             {
                 case KernelIsa.Avx512:
-                    DirectAvx512.Row(in g, image, weights, bias, row, oy);
+                    DirectAvx512.Row(in g, image, weights, bias, row, oy, kyBegin, kyEnd);
                     break;
                 case KernelIsa.Avx2:
-                    DirectAvx2.Row(in g, image, weights, bias, row, oy);
+                    DirectAvx2.Row(in g, image, weights, bias, row, oy, kyBegin, kyEnd);
                     break;
                 default:
-                    DirectAdvSimd.Row(in g, image, weights, bias, row, oy);
+                    DirectAdvSimd.Row(in g, image, weights, bias, row, oy, kyBegin, kyEnd);
                     break;
             }
         }
