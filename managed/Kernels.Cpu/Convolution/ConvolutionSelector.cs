@@ -63,9 +63,9 @@ public static class ConvolutionSelector
             ConvolutionAlgorithm.WinogradF2 => WinogradSeconds(d, 2, peak),
             ConvolutionAlgorithm.WinogradF4 => WinogradSeconds(d, 4, peak),
 
-            // Depthwise work is one FMA per weight per pixel and streams the input: about a quarter of peak.
-            ConvolutionAlgorithm.Depthwise => flops / (peak * 0.25),
-            ConvolutionAlgorithm.Direct => flops / (peak * 0.5),
+            // Measured (docs/performance.md): depthwise 0.3-0.8 of peak (one FMA per weight per pixel, streams the input); direct about 0.9.
+            ConvolutionAlgorithm.Depthwise => flops / (peak * 0.4),
+            ConvolutionAlgorithm.Direct => flops / (peak * 0.85),
             _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Auto has no cost."),
         };
         return seconds * 1e3;

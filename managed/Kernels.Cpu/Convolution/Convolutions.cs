@@ -15,6 +15,8 @@ public static class Convolutions
         new Gemm.PointwiseConvolution(),
         new Winograd.WinogradF4x3(),
         new Winograd.WinogradF2x3(),
+        new Depthwise.DepthwiseConvolution(),
+        new Direct.DirectConvolution(),
     ];
 
     /// <summary>Validates the layer, its weights and bias (the validate step: nothing is allocated or run).</summary>
