@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Kernels.Cpu.Gemm;
 
 /// <summary>
@@ -27,6 +28,7 @@ internal readonly unsafe struct MatrixAPacker : IGemmAPacker
         _lda = lda;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel, bool neon)
     {
         var sources = new PanelRows();

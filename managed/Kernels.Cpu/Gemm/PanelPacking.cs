@@ -28,6 +28,7 @@ internal static unsafe class PanelPacking
     /// and rows with address 0 are zeros. <paramref name="neon"/> selects the AdvSimd code (the variant of the
     /// AdvSimd micro-kernels, which runs through the Neon shim off ARM); otherwise SSE where available.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackRows(int mr, int rows, int kc, ref PanelRows sources, float* panel, bool neon)
     {
         float* zeros = Zeros(kc);
@@ -55,6 +56,7 @@ internal static unsafe class PanelPacking
     }
 
     /// <summary>Four rows at a time: four ld1 per four k, a 4x4 transpose by zip1/zip2 (.4s then .2d), four st1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [Arm64Codegen(@"zip1 +v[0-9]+\.4s", @"zip2 +v[0-9]+\.2d", @"ldr +q|ld1 +\{")]
     internal static void PackAdvSimd(int mr, int kc, nint* rows, float* panel)
     {
@@ -93,6 +95,7 @@ internal static unsafe class PanelPacking
         PackScalar(i0, mr, kc, rows, panel);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackSse(int mr, int kc, nint* rows, float* panel)
     {
         int i0 = 0;

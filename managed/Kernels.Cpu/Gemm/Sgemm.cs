@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernels.Core;
 using Kernels.Core.Threading;
 
@@ -238,6 +239,7 @@ public sealed unsafe class Sgemm
         public int FinalFlags;
         public bool NeonPacking;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int worker, int workerCount)
         {
             int mPanels = (M + MR - 1) / MR;

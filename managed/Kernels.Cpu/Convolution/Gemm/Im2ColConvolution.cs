@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernels.Core;
 using Kernels.Core.Threading;
 using Kernels.Cpu.Gemm;
@@ -76,6 +77,7 @@ public sealed class Im2ColConvolution : IConvolutionImplementation
             _channels = d.InputChannels;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel, bool neon)
         {
             var iy0 = new PanelRows();

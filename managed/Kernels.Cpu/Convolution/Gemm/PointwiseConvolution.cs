@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernels.Core;
 using Kernels.Core.Threading;
 using Kernels.Cpu.Gemm;
@@ -79,6 +80,7 @@ public sealed class PointwiseConvolution : IConvolutionImplementation
             _imageFloats = _rowFloats * d.InputHeight;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel, bool neon)
         {
             var sources = new PanelRows();
