@@ -11,6 +11,8 @@ public static class Convolutions
     /// <summary>Every registered algorithm implementation.</summary>
     public static IReadOnlyList<IConvolutionImplementation> Implementations { get; } =
     [
+        new Gemm.Im2ColConvolution(),
+        new Gemm.PointwiseConvolution(),
     ];
 
     /// <summary>Validates the layer, its weights and bias (the validate step: nothing is allocated or run).</summary>

@@ -61,7 +61,7 @@ public sealed unsafe class Sgemm
         return new Sgemm(kernel, kc, mc);
     }
 
-    /// <summary>Packs B (k×n, row-major, leading dimension ldb) once for reuse by <see cref="Multiply(int, ReadOnlySpan{float}, int, PackedWeights, Span{float}, int, ReadOnlySpan{float}, Activation, WorkerGroup?)"/>.</summary>
+    /// <summary>Packs B (k×n, row-major, leading dimension ldb) once for reuse by <see cref="Multiply(int, ReadOnlySpan{float}, int, PackedWeights, Span{float}, int, ReadOnlySpan{float}, FusedActivation, WorkerGroup?)"/>.</summary>
     public PackedWeights PackB(int k, int n, ReadOnlySpan<float> b, int ldb)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
@@ -83,7 +83,7 @@ public sealed unsafe class Sgemm
         ReadOnlySpan<float> b, int ldb,
         Span<float> c, int ldc,
         ReadOnlySpan<float> bias = default,
-        Activation activation = Activation.None,
+        FusedActivation activation = default,
         WorkerGroup? workers = null)
     {
         Validate(m, n, k, a, lda, c, ldc, bias);
@@ -105,7 +105,7 @@ public sealed unsafe class Sgemm
         PackedWeights b,
         Span<float> c, int ldc,
         ReadOnlySpan<float> bias = default,
-        Activation activation = Activation.None,
+        FusedActivation activation = default,
         WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(b);
@@ -122,65 +122,76 @@ public sealed unsafe class Sgemm
 
     private void Execute(
         int m, int n, int k, ReadOnlySpan<float> a, int lda, float* packedB, Span<float> c, int ldc,
-        ReadOnlySpan<float> bias, Activation activation, WorkerGroup? workers)
+        ReadOnlySpan<float> bias, FusedActivation activation, WorkerGroup? workers)
+    {
+        activation.Validate(nameof(activation));
+        fixed (float* pa = a)
+        fixed (float* pc = c)
+        fixed (float* pbias = bias)
+        {
+            Execute(m, n, k, new MatrixAPacker(pa, lda), packedB, pc, ldc, bias.IsEmpty ? null : pbias, activation, workers);
+        }
+    }
+
+    /// <summary>
+    /// The driver under every public entry: C[m×n] = A·B (+ bias), A delivered panel by panel by
+    /// <paramref name="a"/> (a matrix, or rows gathered from an NHWC activation by a convolution),
+    /// B packed as <see cref="PackedWeights"/> for this configuration. Arguments are trusted.
+    /// </summary>
+    internal void Execute<TA>(
+        int m, int n, int k, in TA a, float* packedB, float* c, nint ldc, float* bias, FusedActivation activation, WorkerGroup? workers)
+        where TA : struct, IGemmAPacker
     {
         if (m == 0 || n == 0)
         {
             return;
         }
 
-        var (min, max) = activation.ClampBounds();
-        fixed (float* pa = a)
-        fixed (float* pc = c)
-        fixed (float* pbias = bias)
+        var (min, max, finalFlags) = GemmEpilogue.From(activation);
+        if (k == 0)
         {
-            if (k == 0)
-            {
-                FillWithBias(m, n, pc, ldc, bias.IsEmpty ? null : pbias, min, max, activation != Activation.None);
-                return;
-            }
+            FillWithBias(m, n, c, ldc, bias, activation);
+            return;
+        }
 
-            var work = new GemmWork
-            {
-                Kernel = Kernel.Function,
-                MR = Kernel.MR,
-                NR = Kernel.NR,
-                KC = KC,
-                MC = MC,
-                M = m,
-                N = n,
-                K = k,
-                A = pa,
-                Lda = lda,
-                PackedB = packedB,
-                PaddedN = (n + Kernel.NR - 1) / Kernel.NR * Kernel.NR,
-                C = pc,
-                Ldc = ldc,
-                Bias = bias.IsEmpty ? null : pbias,
-                Min = min,
-                Max = max,
-                Clamp = activation != Activation.None,
-            };
+        var work = new GemmWork<TA>
+        {
+            Kernel = Kernel.Function,
+            MR = Kernel.MR,
+            NR = Kernel.NR,
+            KC = KC,
+            MC = MC,
+            M = m,
+            N = n,
+            K = k,
+            A = a,
+            PackedB = packedB,
+            PaddedN = (n + Kernel.NR - 1) / Kernel.NR * Kernel.NR,
+            C = c,
+            Ldc = ldc,
+            Bias = bias,
+            Min = min,
+            Max = max,
+            FinalFlags = finalFlags,
+        };
 
-            if (workers is null || workers.ThreadCount == 1)
-            {
-                work.Execute(0, 1);
-            }
-            else
-            {
-                workers.Run(ref work);
-            }
+        if (workers is null || workers.ThreadCount == 1)
+        {
+            work.Execute(0, 1);
+        }
+        else
+        {
+            workers.Run(ref work);
         }
     }
 
-    private static void FillWithBias(int m, int n, float* c, nint ldc, float* bias, float min, float max, bool clamp)
+    private static void FillWithBias(int m, int n, float* c, nint ldc, float* bias, FusedActivation activation)
     {
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++)
             {
-                float v = bias == null ? 0f : bias[j];
-                c[(i * ldc) + j] = clamp ? MathF.Min(MathF.Max(v, min), max) : v;
+                c[(i * ldc) + j] = activation.Apply(bias == null ? 0f : bias[j]);
             }
         }
     }
@@ -214,14 +225,16 @@ public sealed unsafe class Sgemm
     }
 
     /// <summary>One call's work: each worker owns a rectangle of C tiles (a static 2-D split).</summary>
-    private struct GemmWork : IParallelWork
+    private struct GemmWork<TA> : IParallelWork
+        where TA : struct, IGemmAPacker
     {
         public delegate*<int, float*, float*, float*, nint, int, int, float*, float, float, int, void> Kernel;
         public int MR, NR, KC, MC, M, N, K, PaddedN;
-        public float* A, PackedB, C, Bias;
-        public nint Lda, Ldc;
+        public TA A;
+        public float* PackedB, C, Bias;
+        public nint Ldc;
         public float Min, Max;
-        public bool Clamp;
+        public int FinalFlags;
 
         public readonly void Execute(int worker, int workerCount)
         {
@@ -247,14 +260,17 @@ public sealed unsafe class Sgemm
             for (int k0 = 0; k0 < K; k0 += KC)
             {
                 int kc = Math.Min(KC, K - k0);
-                int flags = (k0 > 0 ? (int)GemmStoreFlags.Accumulate : 0) | (Clamp && k0 + kc == K ? (int)GemmStoreFlags.Clamp : 0);
+                int flags = (k0 > 0 ? (int)GemmStoreFlags.Accumulate : 0) | (k0 + kc == K ? FinalFlags : 0);
                 float* bBlock = PackedB + ((long)k0 * PaddedN);
                 for (int mb = mp0; mb < mp1; mb += mcPanels)
                 {
                     int mbEnd = Math.Min(mb + mcPanels, mp1);
                     int row0 = mb * MR;
                     int rows = Math.Min(mbEnd * MR, M) - row0;
-                    SgemmPacking.PackA(MR, rows, kc, A + (row0 * Lda) + k0, Lda, packedA);
+                    for (int r = 0; r < rows; r += MR)
+                    {
+                        A.PackPanel(MR, row0 + r, Math.Min(MR, rows - r), k0, kc, packedA + ((long)r * kc));
+                    }
                     for (int np = np0; np < np1; np++)
                     {
                         int col0 = np * NR;

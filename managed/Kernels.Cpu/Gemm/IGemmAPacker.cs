@@ -1,0 +1,40 @@
+namespace Kernels.Cpu.Gemm;
+
+/// <summary>
+/// Delivers the GEMM's A one packed MR-row panel at a time, so A need not exist as a matrix: a
+/// convolution gathers the rows straight from its NHWC input (1x1 with stride, im2col) into the
+/// cache-sized block the micro-kernels read, instead of writing and re-reading a whole im2col matrix.
+/// </summary>
+internal unsafe interface IGemmAPacker
+{
+    /// <summary>
+    /// Writes rows [row0, row0 + rows) × columns [k0, k0 + kc) of A as one panel: for p &lt; kc and i &lt; mr,
+    /// panel[p·mr + i] = A[row0 + i, k0 + p] for i &lt; rows, 0 otherwise. 1 ≤ rows ≤ mr.
+    /// </summary>
+    void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel);
+}
+
+/// <summary>A as a row-major matrix with leading dimension lda.</summary>
+internal readonly unsafe struct MatrixAPacker : IGemmAPacker
+{
+    private readonly float* _a;
+    private readonly nint _lda;
+
+    public MatrixAPacker(float* a, nint lda)
+    {
+        _a = a;
+        _lda = lda;
+    }
+
+    public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel)
+    {
+        var sources = new PanelRows();
+        float* first = _a + (row0 * _lda) + k0;
+        for (int i = 0; i < rows; i++)
+        {
+            sources[i] = (nint)(first + (i * _lda));
+        }
+
+        PanelPacking.PackRows(mr, rows, kc, ref sources, panel);
+    }
+}
