@@ -78,7 +78,7 @@ public sealed unsafe class OneDnnConvolution : IDisposable
     /// <summary>oneDNN's implementation name (dnnl_query_impl_info_str), e.g. <c>jit:avx512_core</c> or <c>jit_wino_4x3:avx512_core</c>.</summary>
     public string Implementation { get; }
 
-    /// <summary>"nhwc" when the convolution reads and writes NHWC directly, else oneDNN's layout name with reorders around it.</summary>
+    /// <summary>"nhwc" when the convolution reads and writes NHWC directly, else "blocked": oneDNN's own layout, with reorders from and to NHWC around it.</summary>
     public string Layout { get; }
 
     /// <summary>True when the convolution runs in a oneDNN-chosen layout with reorders from and to NHWC.</summary>
@@ -398,7 +398,7 @@ public sealed unsafe class OneDnnConvolution : IDisposable
             UserDestination = CreateMemory(userDestinationMd, engine, null);
             if (OneDnn.MemoryDescEqual(convSourceMd, userSourceMd) == 0 || OneDnn.MemoryDescEqual(convDestinationMd, userDestinationMd) == 0)
             {
-                Layout = "oneDNN blocked layout (reorders from/to nhwc)";
+                Layout = "blocked";
                 ConvSource = CreateMemory(convSourceMd, engine, (void*)OneDnn.MemoryAllocate);
                 ConvDestination = CreateMemory(convDestinationMd, engine, (void*)OneDnn.MemoryAllocate);
                 InputReorder = CreateReorder(userSourceMd, convSourceMd, engine);
