@@ -48,7 +48,7 @@ public class ConvolutionLayerBenchmarks
     public void GlobalCleanup() => _kernel?.Dispose();
 
     [Benchmark(Description = "Kernels")]
-    public void Kernels() => _kernel!.Run(_input, _output);
+    public void Ours() => _kernel!.Run(_input, _output);
 }
 
 /// <summary>
@@ -89,7 +89,7 @@ public class ConvolutionLayerOneDnnBenchmarks
     public void GlobalCleanup() => _convolution?.Dispose();
 
     [Benchmark(Description = "oneDNN")]
-    public void OneDnn()
+    public void OneDnnBaseline()
     {
         if (_convolution!.UsesReorders)
         {
