@@ -30,7 +30,7 @@ public readonly record struct FusedActivation(Activation Kind, float LeakySlope 
     /// <exception cref="ArgumentException">The activation is unknown or the leaky slope is not finite.</exception>
     public void Validate(string parameterName)
     {
-        if (!Enum.IsDefined(Kind))
+        if ((uint)Kind > (uint)Activation.LeakyRelu)
         {
             throw new ArgumentException($"Unknown activation {(int)Kind}.", parameterName);
         }

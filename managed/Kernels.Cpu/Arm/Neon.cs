@@ -101,4 +101,52 @@ public static partial class Neon
 
         return Vector128.Min(left, right);
     }
+
+    /// <summary><c>zip1 v.4s</c>: (l0, r0, l1, r1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ZipLow(Vector128<float> left, Vector128<float> right)
+    {
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            return AdvSimd.Arm64.ZipLow(left, right);
+        }
+
+        return Vector128.Create(left.GetElement(0), right.GetElement(0), left.GetElement(1), right.GetElement(1));
+    }
+
+    /// <summary><c>zip2 v.4s</c>: (l2, r2, l3, r3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ZipHigh(Vector128<float> left, Vector128<float> right)
+    {
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            return AdvSimd.Arm64.ZipHigh(left, right);
+        }
+
+        return Vector128.Create(left.GetElement(2), right.GetElement(2), left.GetElement(3), right.GetElement(3));
+    }
+
+    /// <summary><c>zip1 v.2d</c> on float data: (l0, l1, r0, r1), the low halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ZipLow64(Vector128<float> left, Vector128<float> right)
+    {
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            return AdvSimd.Arm64.ZipLow(left.AsUInt64(), right.AsUInt64()).AsSingle();
+        }
+
+        return Vector128.Create(left.GetLower(), right.GetLower());
+    }
+
+    /// <summary><c>zip2 v.2d</c> on float data: (l2, l3, r2, r3), the high halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ZipHigh64(Vector128<float> left, Vector128<float> right)
+    {
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            return AdvSimd.Arm64.ZipHigh(left.AsUInt64(), right.AsUInt64()).AsSingle();
+        }
+
+        return Vector128.Create(left.GetUpper(), right.GetUpper());
+    }
 }

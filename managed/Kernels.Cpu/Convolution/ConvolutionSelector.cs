@@ -11,7 +11,7 @@ public sealed record ConvolutionChoice(ConvolutionAlgorithm Algorithm, double Mi
 /// <summary>
 /// Chooses a convolution algorithm per layer: by a cost heuristic (operation counts of each algorithm
 /// against this machine's FMA peak), or by measuring each applicable candidate once (see
-/// the tuner). The executor asks it "which algorithm, how long".
+/// <see cref="ConvolutionTuner"/>, results cached per machine). The executor asks it "which algorithm, how long".
 /// </summary>
 public static class ConvolutionSelector
 {

@@ -10,8 +10,9 @@ internal unsafe interface IGemmAPacker
     /// <summary>
     /// Writes rows [row0, row0 + rows) × columns [k0, k0 + kc) of A as one panel: for p &lt; kc and i &lt; mr,
     /// panel[p·mr + i] = A[row0 + i, k0 + p] for i &lt; rows, 0 otherwise. 1 ≤ rows ≤ mr.
+    /// <paramref name="neon"/>: pack with the AdvSimd code (see <see cref="PanelPacking.PackRows"/>).
     /// </summary>
-    void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel);
+    void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel, bool neon);
 }
 
 /// <summary>A as a row-major matrix with leading dimension lda.</summary>
@@ -26,7 +27,7 @@ internal readonly unsafe struct MatrixAPacker : IGemmAPacker
         _lda = lda;
     }
 
-    public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel)
+    public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel, bool neon)
     {
         var sources = new PanelRows();
         float* first = _a + (row0 * _lda) + k0;
@@ -35,6 +36,6 @@ internal readonly unsafe struct MatrixAPacker : IGemmAPacker
             sources[i] = (nint)(first + (i * _lda));
         }
 
-        PanelPacking.PackRows(mr, rows, kc, ref sources, panel);
+        PanelPacking.PackRows(mr, rows, kc, ref sources, panel, neon);
     }
 }

@@ -1,8 +1,7 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using Kernels.Core;
+using Kernels.Cpu.Arm;
 
 namespace Kernels.Cpu.Gemm;
 
@@ -24,7 +23,12 @@ internal static unsafe class PanelPacking
     [ThreadStatic]
     private static NativeBuffer<float>? t_zeros;
 
-    public static void PackRows(int mr, int rows, int kc, ref PanelRows sources, float* panel)
+    /// <summary>
+    /// Packs one panel: panel[p·mr + i] = row_i[p] for p &lt; kc, i &lt; mr; rows at or past <paramref name="rows"/>
+    /// and rows with address 0 are zeros. <paramref name="neon"/> selects the AdvSimd code (the variant of the
+    /// AdvSimd micro-kernels, which runs through the Neon shim off ARM); otherwise SSE where available.
+    /// </summary>
+    public static void PackRows(int mr, int rows, int kc, ref PanelRows sources, float* panel, bool neon)
     {
         float* zeros = Zeros(kc);
         for (int i = 0; i < mr; i++)
@@ -35,74 +39,105 @@ internal static unsafe class PanelPacking
             }
         }
 
-        int i0 = 0;
-        if (Sse.IsSupported || AdvSimd.Arm64.IsSupported)
+        nint* addresses = (nint*)Unsafe.AsPointer(ref sources);
+        if (neon)
         {
-            for (; i0 + 4 <= mr; i0 += 4)
-            {
-                float* r0 = (float*)sources[i0], r1 = (float*)sources[i0 + 1], r2 = (float*)sources[i0 + 2], r3 = (float*)sources[i0 + 3];
-                float* dst = panel + i0;
-                int p = 0;
-                for (; p + 4 <= kc; p += 4)
-                {
-                    Transpose4(
-                        Vector128.Load(r0 + p), Vector128.Load(r1 + p), Vector128.Load(r2 + p), Vector128.Load(r3 + p),
-                        out var c0, out var c1, out var c2, out var c3);
-                    c0.Store(dst + (p * mr));
-                    c1.Store(dst + ((p + 1) * mr));
-                    c2.Store(dst + ((p + 2) * mr));
-                    c3.Store(dst + ((p + 3) * mr));
-                }
+            PackAdvSimd(mr, kc, addresses, panel);
+        }
+        else if (Sse.IsSupported)
+        {
+            PackSse(mr, kc, addresses, panel);
+        }
+        else
+        {
+            PackScalar(0, mr, kc, addresses, panel);
+        }
+    }
 
-                for (; p < kc; p++)
-                {
-                    float* d = dst + (p * mr);
-                    d[0] = r0[p];
-                    d[1] = r1[p];
-                    d[2] = r2[p];
-                    d[3] = r3[p];
-                }
+    /// <summary>Four rows at a time: four ld1 per four k, a 4x4 transpose by zip1/zip2 (.4s then .2d), four st1.</summary>
+    [Arm64Codegen(@"zip1 +v[0-9]+\.4s", @"zip2 +v[0-9]+\.2d", @"ldr +q|ld1 +\{")]
+    internal static void PackAdvSimd(int mr, int kc, nint* rows, float* panel)
+    {
+        int i0 = 0;
+        for (; i0 + 4 <= mr; i0 += 4)
+        {
+            float* r0 = (float*)rows[i0], r1 = (float*)rows[i0 + 1], r2 = (float*)rows[i0 + 2], r3 = (float*)rows[i0 + 3];
+            float* dst = panel + i0;
+            int p = 0;
+            for (; p + 4 <= kc; p += 4)
+            {
+                var a = Neon.LoadVector128(r0 + p);
+                var b = Neon.LoadVector128(r1 + p);
+                var c = Neon.LoadVector128(r2 + p);
+                var d = Neon.LoadVector128(r3 + p);
+                var ab0 = Neon.ZipLow(a, b);   // a0 b0 a1 b1
+                var ab1 = Neon.ZipHigh(a, b);  // a2 b2 a3 b3
+                var cd0 = Neon.ZipLow(c, d);
+                var cd1 = Neon.ZipHigh(c, d);
+                Neon.Store(dst + (p * mr), Neon.ZipLow64(ab0, cd0));
+                Neon.Store(dst + ((p + 1) * mr), Neon.ZipHigh64(ab0, cd0));
+                Neon.Store(dst + ((p + 2) * mr), Neon.ZipLow64(ab1, cd1));
+                Neon.Store(dst + ((p + 3) * mr), Neon.ZipHigh64(ab1, cd1));
+            }
+
+            for (; p < kc; p++)
+            {
+                float* o = dst + (p * mr);
+                o[0] = r0[p];
+                o[1] = r1[p];
+                o[2] = r2[p];
+                o[3] = r3[p];
             }
         }
 
-        for (; i0 < mr; i0++)
+        PackScalar(i0, mr, kc, rows, panel);
+    }
+
+    private static void PackSse(int mr, int kc, nint* rows, float* panel)
+    {
+        int i0 = 0;
+        for (; i0 + 4 <= mr; i0 += 4)
         {
-            float* src = (float*)sources[i0];
+            float* r0 = (float*)rows[i0], r1 = (float*)rows[i0 + 1], r2 = (float*)rows[i0 + 2], r3 = (float*)rows[i0 + 3];
             float* dst = panel + i0;
+            int p = 0;
+            for (; p + 4 <= kc; p += 4)
+            {
+                var t0 = Sse.UnpackLow(Sse.LoadVector128(r0 + p), Sse.LoadVector128(r1 + p));   // a0 b0 a1 b1
+                var t1 = Sse.UnpackLow(Sse.LoadVector128(r2 + p), Sse.LoadVector128(r3 + p));   // c0 d0 c1 d1
+                var t2 = Sse.UnpackHigh(Sse.LoadVector128(r0 + p), Sse.LoadVector128(r1 + p));  // a2 b2 a3 b3
+                var t3 = Sse.UnpackHigh(Sse.LoadVector128(r2 + p), Sse.LoadVector128(r3 + p));  // c2 d2 c3 d3
+                Sse.Store(dst + (p * mr), Sse.MoveLowToHigh(t0, t1));
+                Sse.Store(dst + ((p + 1) * mr), Sse.MoveHighToLow(t1, t0));
+                Sse.Store(dst + ((p + 2) * mr), Sse.MoveLowToHigh(t2, t3));
+                Sse.Store(dst + ((p + 3) * mr), Sse.MoveHighToLow(t3, t2));
+            }
+
+            for (; p < kc; p++)
+            {
+                float* o = dst + (p * mr);
+                o[0] = r0[p];
+                o[1] = r1[p];
+                o[2] = r2[p];
+                o[3] = r3[p];
+            }
+        }
+
+        PackScalar(i0, mr, kc, rows, panel);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackScalar(int firstRow, int mr, int kc, nint* rows, float* panel)
+    {
+        for (int i = firstRow; i < mr; i++)
+        {
+            float* src = (float*)rows[i];
+            float* dst = panel + i;
             for (int p = 0; p < kc; p++)
             {
                 dst[p * mr] = src[p];
             }
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose4(
-        Vector128<float> a, Vector128<float> b, Vector128<float> c, Vector128<float> d,
-        out Vector128<float> c0, out Vector128<float> c1, out Vector128<float> c2, out Vector128<float> c3)
-    {
-        if (AdvSimd.Arm64.IsSupported)
-        {
-            // zip1/zip2 on 32-bit lanes, then on 64-bit lanes.
-            var ab0 = AdvSimd.Arm64.ZipLow(a, b).AsUInt64();
-            var ab1 = AdvSimd.Arm64.ZipHigh(a, b).AsUInt64();
-            var cd0 = AdvSimd.Arm64.ZipLow(c, d).AsUInt64();
-            var cd1 = AdvSimd.Arm64.ZipHigh(c, d).AsUInt64();
-            c0 = AdvSimd.Arm64.ZipLow(ab0, cd0).AsSingle();
-            c1 = AdvSimd.Arm64.ZipHigh(ab0, cd0).AsSingle();
-            c2 = AdvSimd.Arm64.ZipLow(ab1, cd1).AsSingle();
-            c3 = AdvSimd.Arm64.ZipHigh(ab1, cd1).AsSingle();
-            return;
-        }
-
-        var t0 = Sse.UnpackLow(a, b);   // a0 b0 a1 b1
-        var t1 = Sse.UnpackLow(c, d);   // c0 d0 c1 d1
-        var t2 = Sse.UnpackHigh(a, b);  // a2 b2 a3 b3
-        var t3 = Sse.UnpackHigh(c, d);  // c2 d2 c3 d3
-        c0 = Sse.MoveLowToHigh(t0, t1);
-        c1 = Sse.MoveHighToLow(t1, t0);
-        c2 = Sse.MoveLowToHigh(t2, t3);
-        c3 = Sse.MoveHighToLow(t3, t2);
     }
 
     /// <summary>At least <paramref name="count"/> zero floats for the calling thread.</summary>

@@ -173,6 +173,7 @@ public sealed unsafe class Sgemm
             Min = min,
             Max = max,
             FinalFlags = finalFlags,
+            NeonPacking = Kernel.PacksWithNeon,
         };
 
         if (workers is null || workers.ThreadCount == 1)
@@ -235,6 +236,7 @@ public sealed unsafe class Sgemm
         public nint Ldc;
         public float Min, Max;
         public int FinalFlags;
+        public bool NeonPacking;
 
         public readonly void Execute(int worker, int workerCount)
         {
@@ -269,7 +271,7 @@ public sealed unsafe class Sgemm
                     int rows = Math.Min(mbEnd * MR, M) - row0;
                     for (int r = 0; r < rows; r += MR)
                     {
-                        A.PackPanel(MR, row0 + r, Math.Min(MR, rows - r), k0, kc, packedA + ((long)r * kc));
+                        A.PackPanel(MR, row0 + r, Math.Min(MR, rows - r), k0, kc, packedA + ((long)r * kc), NeonPacking);
                     }
                     for (int np = np0; np < np1; np++)
                     {

@@ -74,6 +74,9 @@ public sealed unsafe class SgemmMicroKernel
     /// </summary>
     public bool CanExecute => _canExecute();
 
+    /// <summary>True for the ARM kernels: their A panels are packed by the AdvSimd code (through the Neon shim off ARM).</summary>
+    internal bool PacksWithNeon => Isa is "advsimd" or "neon (C)";
+
     /// <summary>The kernel entry point.</summary>
     internal delegate*<int, float*, float*, float*, nint, int, int, float*, float, float, int, void> Function { get; }
 

@@ -34,6 +34,24 @@ public sealed class DataTypeAndActivationTests
         Assert.Equal((0f, float.PositiveInfinity), Activation.Relu.ClampBounds());
         Assert.Equal((0f, 6f), Activation.Relu6.ClampBounds());
         Assert.Throws<ArgumentOutOfRangeException>(() => ((Activation)42).ClampBounds());
+        Assert.Throws<ArgumentOutOfRangeException>(() => Activation.LeakyRelu.ClampBounds());
+    }
+
+    [Fact]
+    public void FusedActivation_ApplyMatchesDefinitions()
+    {
+        foreach (float x in new[] { -1e30f, -7f, -0.5f, -0f, 0f, 0.25f, 5.99f, 6f, 6.5f, 1e30f })
+        {
+            Assert.Equal(x, FusedActivation.None.Apply(x));
+            Assert.Equal(x > 0 ? x : 0f, ((FusedActivation)Activation.Relu).Apply(x));
+            Assert.Equal(x < 0 ? 0f : x > 6 ? 6f : x, ((FusedActivation)Activation.Relu6).Apply(x));
+            Assert.Equal(x < 0 ? x * 0.1f : x, new FusedActivation(Activation.LeakyRelu, 0.1f).Apply(x));
+        }
+
+        Assert.Equal(0.01f, ((FusedActivation)Activation.LeakyRelu).LeakySlope);
+        Assert.Equal("LeakyRelu(0.2)", new FusedActivation(Activation.LeakyRelu, 0.2f).ToString());
+        Assert.Throws<ArgumentException>(() => new FusedActivation(Activation.LeakyRelu, float.PositiveInfinity).Validate("a"));
+        Assert.Throws<ArgumentException>(() => new FusedActivation((Activation)9).Validate("a"));
     }
 
     [Theory]

@@ -59,7 +59,7 @@ public sealed class SgemmMicroKernelTests
                 foreach (int k in Sizes)
                 {
                     // Rotate the epilogue so every (m, n, k) class meets each variant across the table.
-                    var activation = (variant % 3) switch { 0 => Activation.None, 1 => Activation.Relu, _ => Activation.Relu6 };
+                    var activation = (variant % 4) switch { 0 => Activation.None, 1 => Activation.Relu, 2 => Activation.Relu6, _ => new FusedActivation(Activation.LeakyRelu, 0.2f) };
                     bool withBias = variant % 2 == 0;
                     variant++;
                     CheckOne(sgemm, rng, m, n, k, withBias, activation, workers: null, packed: (m + n + k) % 2 == 0);
@@ -81,11 +81,12 @@ public sealed class SgemmMicroKernelTests
             {
                 CheckOne(sgemm, rng, m, n, k, withBias: true, Activation.Relu, workers, packed: true);
                 CheckOne(sgemm, rng, m, n, k, withBias: false, Activation.None, workers, packed: false);
+                CheckOne(sgemm, rng, m, n, k, withBias: true, new FusedActivation(Activation.LeakyRelu, 0.01f), workers, packed: true);
             }
         }
     }
 
-    internal static void CheckOne(Sgemm sgemm, Random rng, int m, int n, int k, bool withBias, Activation activation, WorkerGroup? workers, bool packed)
+    internal static void CheckOne(Sgemm sgemm, Random rng, int m, int n, int k, bool withBias, FusedActivation activation, WorkerGroup? workers, bool packed)
     {
         int lda = k + 3, ldb = n + 5, ldc = n + 7;
         var a = TestData.RandomFloats(rng, (m * lda) + 1);
@@ -93,8 +94,7 @@ public sealed class SgemmMicroKernelTests
         float[]? bias = withBias ? TestData.RandomFloats(rng, n) : null;
         var c = new float[m * ldc];
         Array.Fill(c, float.NaN);
-        var (min, max) = activation.ClampBounds();
-        var (expected, bound) = SgemmReference.Compute(m, n, k, a, lda, b, ldb, bias, min, max);
+        var (expected, bound) = SgemmReference.Compute(m, n, k, a, lda, b, ldb, bias, activation);
 
         if (packed)
         {

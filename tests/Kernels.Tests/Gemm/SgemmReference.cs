@@ -7,12 +7,12 @@ internal static class SgemmReference
     public const double U = 1.0 / (1 << 24);
 
     /// <summary>
-    /// Computes ref[i,j] = Σ_p a[i,p]·b[p,j] + bias[j], clamped, in float64, and the bound
+    /// Computes ref[i,j] = Σ_p a[i,p]·b[p,j] + bias[j], activated, in float64, and the bound
     /// (K + 2)·u·(Σ_p |a[i,p]·b[p,j]| + |bias[j]|): the worst-case error of any float32 evaluation
     /// order with one rounding per multiply-add plus the bias and accumulate-into-C additions.
     /// </summary>
     public static (double[] Expected, double[] Bound) Compute(
-        int m, int n, int k, float[] a, int lda, float[] b, int ldb, float[]? bias, float min, float max)
+        int m, int n, int k, float[] a, int lda, float[] b, int ldb, float[]? bias, Kernels.Core.FusedActivation activation)
     {
         var expected = new double[m * n];
         var bound = new double[m * n];
@@ -38,7 +38,7 @@ internal static class SgemmReference
             {
                 double v = rowSum[j] + (bias is null ? 0 : bias[j]);
                 double mag = rowAbs[j] + (bias is null ? 0 : Math.Abs(bias[j]));
-                expected[(i * n) + j] = Math.Min(Math.Max(v, min), max);
+                expected[(i * n) + j] = Convolution.ConvReference.Activate(v, activation);
                 bound[(i * n) + j] = ((k + 2) * U * mag) + 1e-30;
             }
         }

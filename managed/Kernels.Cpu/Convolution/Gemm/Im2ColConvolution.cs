@@ -76,7 +76,7 @@ public sealed class Im2ColConvolution : IConvolutionImplementation
             _channels = d.InputChannels;
         }
 
-        public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel)
+        public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel, bool neon)
         {
             var iy0 = new PanelRows();
             var ix0 = new PanelRows();
@@ -108,7 +108,7 @@ public sealed class Im2ColConvolution : IConvolutionImplementation
                         : 0;
                 }
 
-                PanelPacking.PackRows(mr, rows, run, ref sources, panel + ((long)(k - k0) * mr));
+                PanelPacking.PackRows(mr, rows, run, ref sources, panel + ((long)(k - k0) * mr), neon);
                 k += run;
                 position++;
                 c = 0;

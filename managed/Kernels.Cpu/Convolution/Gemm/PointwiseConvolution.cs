@@ -79,7 +79,7 @@ public sealed class PointwiseConvolution : IConvolutionImplementation
             _imageFloats = _rowFloats * d.InputHeight;
         }
 
-        public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel)
+        public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel, bool neon)
         {
             var sources = new PanelRows();
             for (int i = 0; i < rows; i++)
@@ -90,7 +90,7 @@ public sealed class PointwiseConvolution : IConvolutionImplementation
                 sources[i] = (nint)(_input + (n * _imageFloats) + (oy * _strideH * _rowFloats) + ((nint)ox * _strideW * _channels) + k0);
             }
 
-            PanelPacking.PackRows(mr, rows, kc, ref sources, panel);
+            PanelPacking.PackRows(mr, rows, kc, ref sources, panel, neon);
         }
     }
 }
