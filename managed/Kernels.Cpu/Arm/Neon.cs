@@ -149,4 +149,52 @@ public static partial class Neon
 
         return Vector128.Create(left.GetUpper(), right.GetUpper());
     }
+
+    /// <summary><c>fmul v.4s</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Multiply(Vector128<float> left, Vector128<float> right)
+    {
+        if (AdvSimd.IsSupported)
+        {
+            return AdvSimd.Multiply(left, right);
+        }
+
+        return left * right;
+    }
+
+    /// <summary><c>fsub v.4s</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Subtract(Vector128<float> left, Vector128<float> right)
+    {
+        if (AdvSimd.IsSupported)
+        {
+            return AdvSimd.Subtract(left, right);
+        }
+
+        return left - right;
+    }
+
+    /// <summary><c>fmla v.4s, left.4s, right.4s</c>: addend + left * right, one rounding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> FusedMultiplyAdd(Vector128<float> addend, Vector128<float> left, Vector128<float> right)
+    {
+        if (AdvSimd.IsSupported)
+        {
+            return AdvSimd.FusedMultiplyAdd(addend, left, right);
+        }
+
+        return Vector128.FusedMultiplyAdd(left, right, addend);
+    }
+
+    /// <summary><c>fmls v.4s, left.4s, right.4s</c>: minuend - left * right, one rounding (negation is exact, so the emulation is too).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> FusedMultiplySubtract(Vector128<float> minuend, Vector128<float> left, Vector128<float> right)
+    {
+        if (AdvSimd.IsSupported)
+        {
+            return AdvSimd.FusedMultiplySubtract(minuend, left, right);
+        }
+
+        return Vector128.FusedMultiplyAdd(-left, right, minuend);
+    }
 }

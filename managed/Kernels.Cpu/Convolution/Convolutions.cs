@@ -13,6 +13,8 @@ public static class Convolutions
     [
         new Gemm.Im2ColConvolution(),
         new Gemm.PointwiseConvolution(),
+        new Winograd.WinogradF4x3(),
+        new Winograd.WinogradF2x3(),
     ];
 
     /// <summary>Validates the layer, its weights and bias (the validate step: nothing is allocated or run).</summary>

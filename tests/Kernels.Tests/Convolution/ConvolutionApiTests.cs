@@ -160,15 +160,12 @@ public sealed class ConvolutionApiTests
         var input = new float[d.InputLength];
         var output = new float[d.OutputLength];
         using var workers = new Kernels.Core.Threading.WorkerGroup(2);
-        kernel.Run(input, output);
-        kernel.Run(input, output, workers);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
-        {
-            kernel.Run(input, output);
-            kernel.Run(input, output, workers);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        SteadyState.AssertAllocatesNothing(
+            () =>
+            {
+                kernel.Run(input, output);
+                kernel.Run(input, output, workers);
+            },
+            kernel.Name);
     }
 }

@@ -30,18 +30,25 @@ internal static class ConvolutionTester
 
     /// <summary>
     /// The error an algorithm may make on one output. Direct and GEMM-based algorithms sum the same K products
-    /// in float32: the reference's (K + 2)·2⁻²⁴·Σ|w·x| bound. Winograd's transforms add rounding on
-    /// transformed values whose size is a small multiple of the terms' magnitudes.
+    /// in float32: the reference's (K + 2)·2⁻²⁴·Σ|w·x| bound. Winograd sums other terms: transformed filters times
+    /// transformed inputs, whose sizes are not bounded by Σ|w·x| (a zero input under a large weight still feeds the
+    /// transforms). Its bound is component-wise over those terms, (IC + 16)·2⁻²⁴·(|Aᵀ|·Σ_c(|G||g_c||Gᵀ| ⊙ |Bᵀ||d_c||B|)·|A| + |bias|),
+    /// derived in <see cref="WinogradErrorBound"/> and passed here as <paramref name="winogradBound"/>.
     /// </summary>
-    public static double AllowedError(ConvolutionAlgorithm algorithm, Conv2DDescriptor d, double bound, double magnitude) => algorithm switch
+    public static double AllowedError(ConvolutionAlgorithm algorithm, double bound, double winogradBound) => algorithm switch
     {
-        ConvolutionAlgorithm.WinogradF2 => bound + (64 * Math.Pow(2, -24) * magnitude),
-        ConvolutionAlgorithm.WinogradF4 => bound + (1024 * Math.Pow(2, -24) * magnitude),
+        ConvolutionAlgorithm.WinogradF2 or ConvolutionAlgorithm.WinogradF4 => winogradBound,
         _ => bound,
     };
 
-    /// <summary>Runs one layer through one algorithm and checks every output.</summary>
-    public static void Check(ConvolutionAlgorithm algorithm, KernelIsa isa, Conv2DDescriptor d, int seed, WorkerGroup? workers = null)
+    /// <summary>True for the algorithms whose bound is <see cref="WinogradErrorBound"/>'s.</summary>
+    public static bool IsWinograd(ConvolutionAlgorithm algorithm) => algorithm is ConvolutionAlgorithm.WinogradF2 or ConvolutionAlgorithm.WinogradF4;
+
+    /// <summary>
+    /// Runs one layer through one algorithm and checks every output; returns the largest error relative to the
+    /// direct magnitude Σ|w·x| + |bias| and the largest fraction of the allowed error used.
+    /// </summary>
+    public static (double MaxRelative, double MaxOfAllowed) Check(ConvolutionAlgorithm algorithm, KernelIsa isa, Conv2DDescriptor d, int seed, WorkerGroup? workers = null)
     {
         var rng = new Random(seed);
         var input = TestData.RandomFloats(rng, checked((int)d.InputLength));
@@ -57,6 +64,8 @@ internal static class ConvolutionTester
         }
 
         var (expected, bound, magnitude) = ConvReference.Compute(d, input, weights, bias);
+        double maxRelative = 0, maxOfAllowed = 0;
+        double[]? winograd = IsWinograd(algorithm) ? WinogradErrorBound.Compute(algorithm, d, input, weights, bias) : null;
         int stride = d.EffectiveOutputPixelStride;
         long pixels = (long)d.Batch * d.OutputHeight * d.OutputWidth;
         string where = $"{algorithm.ToName()}/{isa.ToName()} {d} act {d.Activation} bias {bias is not null} threads {workers?.ThreadCount ?? 1}";
@@ -83,11 +92,14 @@ internal static class ConvolutionTester
 
                 long e = (p * d.OutputChannels) + o;
                 double err = Math.Abs(got - expected[e]);
-                double allowed = AllowedError(algorithm, d, bound[e], magnitude[e]);
+                double allowed = AllowedError(algorithm, bound[e], winograd is null ? 0 : winograd[e]);
                 if (!(err <= allowed))
                 {
                     Assert.Fail($"{where}: pixel {p} channel {o} = {got}, reference {expected[e]}, error {err:E3} > allowed {allowed:E3}.");
                 }
+
+                maxRelative = Math.Max(maxRelative, magnitude[e] > 0 ? err / magnitude[e] : 0);
+                maxOfAllowed = Math.Max(maxOfAllowed, allowed > 0 ? err / allowed : 0);
             }
         }
 
@@ -95,6 +107,8 @@ internal static class ConvolutionTester
         {
             Assert.True(float.IsNaN(output[at]), $"{where}: wrote past the output at {at}.");
         }
+
+        return (maxRelative, maxOfAllowed);
     }
 
     /// <summary>Checks every table shape the algorithm applies to; returns how many ran (a test asserts it is not zero).</summary>

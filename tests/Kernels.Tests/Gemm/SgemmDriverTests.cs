@@ -56,19 +56,12 @@ public sealed class SgemmDriverTests
         var bias = new float[n];
         using var packed = sgemm.PackB(k, n, b, n);
         using var workers = new WorkerGroup(2);
-        for (int i = 0; i < 3; i++)
-        {
-            sgemm.Multiply(m, a, k, packed, c, n, bias, Activation.Relu, workers);
-            sgemm.Multiply(m, n, k, a, k, b, n, c, n, bias, Activation.Relu);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
-        {
-            sgemm.Multiply(m, a, k, packed, c, n, bias, Activation.Relu, workers);
-            sgemm.Multiply(m, n, k, a, k, b, n, c, n, bias, Activation.Relu);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        SteadyState.AssertAllocatesNothing(
+            () =>
+            {
+                sgemm.Multiply(m, a, k, packed, c, n, bias, Activation.Relu, workers);
+                sgemm.Multiply(m, n, k, a, k, b, n, c, n, bias, Activation.Relu);
+            },
+            sgemm.Kernel.Name);
     }
 }
