@@ -5,7 +5,8 @@ using BenchmarkDotNet.Running;
 namespace Kernels.Benchmarks;
 
 /// <summary>
-/// GFLOP/s at the median time: 2·M·N·K from the benchmark's <see cref="GemmShape"/> parameter, or
+/// GFLOP/s at the median time: 2·M·N·K from the benchmark's <see cref="GemmShape"/> parameter, the layer's
+/// <see cref="Kernels.Core.Conv2DDescriptor.Flops"/> from a <see cref="ConvCase"/>, or
 /// 2·Size³ from an <c>int Size</c> parameter (square GEMMs).
 /// </summary>
 public sealed class GflopsColumn : IColumn
@@ -24,7 +25,7 @@ public sealed class GflopsColumn : IColumn
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => "Floating-point operations per second at the median time, in 10^9 (2·M·N·K per call)";
+    public string Legend => "Floating-point operations per second at the median time, in 10^9 (2·M·N·K per GEMM, 2·OH·OW·OC·KH·KW·IC/groups per convolution)";
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, summary.Style);
 
@@ -47,6 +48,8 @@ public sealed class GflopsColumn : IColumn
             {
                 case GemmShape shape:
                     return shape.Flops;
+                case ConvCase layer:
+                    return layer.Flops;
                 case int size when parameter.Name == "Size":
                     return 2.0 * size * size * size;
             }

@@ -8,4 +8,5 @@ namespace Kernels.Cli;
 [JsonSerializable(typeof(DevicesReport))]
 [JsonSerializable(typeof(PeakReport))]
 [JsonSerializable(typeof(GemmBenchReport))]
+[JsonSerializable(typeof(ConvBenchReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

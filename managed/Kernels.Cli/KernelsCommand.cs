@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Kernels.Cli;
 
-/// <summary>The command tree: <c>devices</c>, <c>bench peak</c>, <c>bench gemm</c>.</summary>
+/// <summary>The command tree: <c>devices</c>, <c>bench peak</c>, <c>bench gemm</c>, <c>bench conv</c>.</summary>
 internal static class KernelsCommand
 {
     public static RootCommand Create(CliContext context)
@@ -11,6 +11,7 @@ internal static class KernelsCommand
         {
             BenchPeakCommand.Create(context),
             BenchGemmCommand.Create(context),
+            BenchConvCommand.Create(context),
         };
 
         return new RootCommand("Kernels: CNN inference kernels for ARM big.LITTLE and x86 CPUs.")

@@ -56,3 +56,51 @@ internal sealed record GemmBenchReport(
     double PeakFraction,
     double MaxRelativeError,
     string VerifiedAgainst);
+
+/// <summary>One <c>bench conv</c> run. Baseline fields are null when there is no baseline.</summary>
+/// <param name="Shape">The layer in the --shape form.</param>
+/// <param name="Flops">2·OH·OW·OC·KH·KW·IC/groups.</param>
+/// <param name="RequestedAlgorithm">The --algorithm value (auto and winograd stand for several candidates).</param>
+/// <param name="Algorithm">The fastest of our candidates, whose times are <paramref name="Ms"/> and <paramref name="Gflops"/>.</param>
+/// <param name="Ms">Median milliseconds per call of <paramref name="Algorithm"/>.</param>
+/// <param name="Candidates">Every algorithm measured (one unless --algorithm is auto or winograd).</param>
+/// <param name="BaselineAlgorithm">The fastest of oneDNN's algorithm kinds (auto, direct, winograd).</param>
+/// <param name="BaselineLayout">"nhwc", or oneDNN's blocked layout, timed without the reorders (see BaselineCandidates for the time with them).</param>
+/// <param name="Ratio">BaselineMs / Ms: above 1 means faster than the baseline (as in bench gemm).</param>
+/// <param name="BaselineCandidates">Every oneDNN algorithm kind: its time, or why oneDNN has none for the layer.</param>
+/// <param name="MaxRelativeError">Largest |ours − reference| over the largest |reference| on sampled pixels, over our candidates.</param>
+internal sealed record ConvBenchReport(
+    string Shape,
+    double Flops,
+    string RequestedAlgorithm,
+    string Algorithm,
+    string Kernel,
+    string Isa,
+    int Threads,
+    IReadOnlyList<int> Cores,
+    bool Pinned,
+    double Ms,
+    double BestMs,
+    int Repetitions,
+    double Gflops,
+    IReadOnlyList<ConvCandidate> Candidates,
+    string? Baseline,
+    string? BaselineAlgorithm,
+    string? BaselineImplementation,
+    string? BaselineLayout,
+    double? BaselineMs,
+    double? BaselineGflops,
+    double? Ratio,
+    IReadOnlyList<ConvBaselineCandidate>? BaselineCandidates,
+    string? BaselineVersion,
+    double MaxRelativeError,
+    double? BaselineMaxRelativeError);
+
+/// <summary>One of our algorithms in a <c>bench conv</c> run.</summary>
+internal sealed record ConvCandidate(string Algorithm, string Kernel, double Ms, double BestMs, double Gflops);
+
+/// <summary>One oneDNN algorithm kind in a <c>bench conv</c> run; times are null (and Unsupported says why) when oneDNN has no implementation.</summary>
+/// <param name="Ms">Median ms of the convolution primitive (without layout reorders).</param>
+/// <param name="MsWithReorders">Median ms including the reorders from and to NHWC, when the layout is not NHWC.</param>
+internal sealed record ConvBaselineCandidate(
+    string Algorithm, string? Implementation, string? Layout, double? Ms, double? MsWithReorders, double? Gflops, string? Unsupported);

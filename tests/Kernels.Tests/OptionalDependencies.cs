@@ -22,6 +22,9 @@ internal static class OptionalDependencies
 
     public static string? OpenBlasSkipReason =>
         RequireAll || OpenBlas.IsAvailable ? null : $"{OpenBlas.UnavailableReason}";
+
+    public static string? OneDnnSkipReason =>
+        RequireAll || OneDnn.IsAvailable ? null : $"{OneDnn.UnavailableReason}";
 }
 
 /// <summary>A fact that needs the NEON C kernels (SIMDe on x86).</summary>
@@ -46,4 +49,16 @@ public sealed class OpenBlasFactAttribute : FactAttribute
 public sealed class OpenBlasTheoryAttribute : TheoryAttribute
 {
     public OpenBlasTheoryAttribute() => Skip = OptionalDependencies.OpenBlasSkipReason;
+}
+
+/// <summary>A fact that needs oneDNN 2.x (libdnnl-dev).</summary>
+public sealed class OneDnnFactAttribute : FactAttribute
+{
+    public OneDnnFactAttribute() => Skip = OptionalDependencies.OneDnnSkipReason;
+}
+
+/// <summary>A theory that needs oneDNN 2.x (libdnnl-dev).</summary>
+public sealed class OneDnnTheoryAttribute : TheoryAttribute
+{
+    public OneDnnTheoryAttribute() => Skip = OptionalDependencies.OneDnnSkipReason;
 }
