@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernels.Core;
 using Kernels.Core.Threading;
 
@@ -37,6 +38,7 @@ public abstract unsafe class ConvolutionKernel : IDisposable
 
     /// <summary>Runs the layer on spans (checked against the descriptor's lengths).</summary>
     /// <exception cref="ArgumentException">A span is shorter than the descriptor needs.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(ReadOnlySpan<float> input, Span<float> output, WorkerGroup? workers = null)
     {
         if (input.Length < Descriptor.InputLength)
@@ -59,6 +61,7 @@ public abstract unsafe class ConvolutionKernel : IDisposable
     /// <summary>Runs the layer on raw pointers (an executor's arena); the caller guarantees the lengths.</summary>
     /// <exception cref="ArgumentNullException">A pointer is null.</exception>
     /// <exception cref="ObjectDisposedException">The kernel was disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(float* input, float* output, WorkerGroup? workers = null)
     {
         if (input == null)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernels.Core;
 using Kernels.Core.Threading;
 
@@ -125,6 +126,7 @@ public static unsafe class Elementwise
 
     /// <summary>out = act(a + b). <paramref name="output"/> may be <paramref name="a"/> or <paramref name="b"/> itself when dense.</summary>
     /// <exception cref="ArgumentException">The descriptor is invalid, a span is too short, the output overlaps an input other than exactly, or the ISA cannot run here.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(ElementwiseAddDescriptor descriptor, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output, KernelIsa? isa = null, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -144,6 +146,7 @@ public static unsafe class Elementwise
     }
 
     /// <summary>As the span overload on raw pointers (lengths and aliasing unchecked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(ElementwiseAddDescriptor descriptor, float* a, float* b, float* output, KernelIsa? isa = null, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -156,6 +159,7 @@ public static unsafe class Elementwise
 
     /// <summary>out = f(input). <paramref name="output"/> may be <paramref name="input"/> itself when dense.</summary>
     /// <exception cref="ArgumentException">The descriptor is invalid, a span is too short, the output overlaps the input other than exactly, or the ISA cannot run here.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Activate(ActivationDescriptor descriptor, ReadOnlySpan<float> input, Span<float> output, KernelIsa? isa = null, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -172,6 +176,7 @@ public static unsafe class Elementwise
     }
 
     /// <summary>As the span overload on raw pointers (lengths and aliasing unchecked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Activate(ActivationDescriptor descriptor, float* input, float* output, KernelIsa? isa = null, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -205,6 +210,7 @@ public static unsafe class Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ExecuteAdd(ElementwiseAddDescriptor d, float* a, float* b, float* o, KernelIsa isa, WorkerGroup? workers)
     {
         LayerChecks.Isa(isa, nameof(isa));
@@ -228,6 +234,7 @@ public static unsafe class Elementwise
         Dispatch(ref body, (long)d.Batch * d.Height * d.Width, d.Channels, d.EffectiveOutputPixelStride, workers);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ExecuteActivate(ActivationDescriptor d, float* x, float* o, KernelIsa isa, WorkerGroup? workers)
     {
         LayerChecks.Isa(isa, nameof(isa));
@@ -249,6 +256,7 @@ public static unsafe class Elementwise
         Dispatch(ref body, (long)d.Batch * d.Height * d.Width, d.Channels, d.EffectiveOutputPixelStride, workers);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dispatch(ref Rows body, long pixels, int channels, int stride, WorkerGroup? workers)
     {
         long total = pixels * channels;
@@ -271,6 +279,7 @@ public static unsafe class Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(ref Rows body, int count, long total, WorkerGroup? workers)
     {
         if (workers is null || total < ParallelThreshold)
@@ -293,6 +302,7 @@ public static unsafe class Elementwise
         public bool Leaky;
         public nint Length, Row, Stride, InputStride;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int begin, int end)
         {
             nint inputStride = InputStride == 0 ? Stride : InputStride;

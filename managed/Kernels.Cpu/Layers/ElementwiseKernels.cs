@@ -15,6 +15,7 @@ namespace Kernels.Cpu.Layers;
 /// <summary>f32-vadd/vclamp-avx512: 16 floats per zmm, then 128-bit and single-lane tails.</summary>
 internal static unsafe class F32ElementwiseAvx512
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(float* a, float* b, float* o, nint n, float p0, float p1, bool leaky)
     {
         var lo = Vector512.Create(p0);
@@ -28,6 +29,7 @@ internal static unsafe class F32ElementwiseAvx512
         F32ElementwiseTail.Add(i, a, b, o, n, p0, p1, leaky);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Activate(float* x, float* o, nint n, float p0, float p1, bool leaky)
     {
         var lo = Vector512.Create(p0);
@@ -50,6 +52,7 @@ internal static unsafe class F32ElementwiseAvx512
 /// <summary>f32-vadd/vclamp-avx2: 8 floats per ymm, then 128-bit and single-lane tails.</summary>
 internal static unsafe class F32ElementwiseAvx2
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(float* a, float* b, float* o, nint n, float p0, float p1, bool leaky)
     {
         var lo = Vector256.Create(p0);
@@ -63,6 +66,7 @@ internal static unsafe class F32ElementwiseAvx2
         F32ElementwiseTail.Add(i, a, b, o, n, p0, p1, leaky);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Activate(float* x, float* o, nint n, float p0, float p1, bool leaky)
     {
         var lo = Vector256.Create(p0);
@@ -128,6 +132,7 @@ internal static unsafe class F32ElementwiseAdvSimd
 {
     [Arm64Codegen(@"fadd +v[0-9]+\.4s", @"fmax +v[0-9]+\.4s", @"fmla +v[0-9]+\.4s")]
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(float* a, float* b, float* o, nint n, float p0, float p1, bool leaky)
     {
         var lo = Neon.DuplicateToVector128(p0);
@@ -154,6 +159,7 @@ internal static unsafe class F32ElementwiseAdvSimd
 
     [Arm64Codegen(@"fmin +v[0-9]+\.4s", @"fmax +v[0-9]+\.4s", @"fmla +v[0-9]+\.4s")]
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Activate(float* x, float* o, nint n, float p0, float p1, bool leaky)
     {
         var lo = Neon.DuplicateToVector128(p0);

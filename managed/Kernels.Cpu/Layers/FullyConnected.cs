@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernels.Core;
 using Kernels.Core.Threading;
 using Kernels.Cpu.Gemm;
@@ -158,6 +159,7 @@ public static unsafe class FullyConnected
 
     /// <summary>Computes the layer on <paramref name="input"/> into <paramref name="output"/> (only the layer's columns of each row are written).</summary>
     /// <exception cref="ArgumentException">A span is too short.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(FullyConnectedWeights weights, ReadOnlySpan<float> input, Span<float> output, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
@@ -172,6 +174,7 @@ public static unsafe class FullyConnected
     }
 
     /// <summary>As the span overload on raw pointers (lengths unchecked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(FullyConnectedWeights weights, float* input, float* output, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
@@ -180,6 +183,7 @@ public static unsafe class FullyConnected
         Execute(weights, input, output, workers);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Execute(FullyConnectedWeights weights, float* input, float* output, WorkerGroup? workers)
     {
         var d = weights.Descriptor;
@@ -233,6 +237,7 @@ public static unsafe class FullyConnected
         public float P0, P1;
         public bool Leaky;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int begin, int end)
         {
             long blockFloats = (long)(K + 1) * NB;

@@ -16,6 +16,7 @@ internal static unsafe class F32Gemv64Avx512
 {
     public const int NB = 64;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* w, float* x, nint k, float* bias, float* y, int n, float p0, float p1, bool leaky)
     {
         var a0 = Vector512.Load(bias);
@@ -56,6 +57,7 @@ internal static unsafe class F32Gemv32Avx2
 {
     public const int NB = 32;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* w, float* x, nint k, float* bias, float* y, int n, float p0, float p1, bool leaky)
     {
         var a0 = Vector256.Load(bias);
@@ -101,6 +103,7 @@ internal static unsafe class F32Gemv16AdvSimd
 
     [Arm64Codegen(@"fmla +v[0-9]+\.4s, v[0-9]+\.4s, v[0-9]+\.s\[[0-3]\]", @"fmla +v[0-9]+\.4s, v[0-9]+\.4s, v[0-9]+\.4s")]
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* w, float* x, nint k, float* bias, float* y, int n, float p0, float p1, bool leaky)
     {
         var a0 = Neon.LoadVector128(bias);

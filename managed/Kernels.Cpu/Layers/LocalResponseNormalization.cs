@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Kernels.Core.Threading;
 using Kernels.Cpu.Gemm;
@@ -63,6 +64,7 @@ public static unsafe class LocalResponseNormalization
 
     /// <summary>Normalizes <paramref name="input"/> into <paramref name="output"/>, which may be the input itself.</summary>
     /// <exception cref="ArgumentException">The descriptor is invalid or a span is too short.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(LrnDescriptor descriptor, ReadOnlySpan<float> input, Span<float> output, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -77,6 +79,7 @@ public static unsafe class LocalResponseNormalization
     }
 
     /// <summary>As the span overload on raw pointers (lengths unchecked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(LrnDescriptor descriptor, float* input, float* output, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -86,6 +89,7 @@ public static unsafe class LocalResponseNormalization
         Execute(descriptor, input, output, workers);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Execute(LrnDescriptor d, float* input, float* output, WorkerGroup? workers)
     {
         var body = new Pixels
@@ -117,6 +121,7 @@ public static unsafe class LocalResponseNormalization
         public int C, Size, Before, Stride;
         public float Scale, Beta, Bias;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int begin, int end)
         {
             int rowLength = C + Size;

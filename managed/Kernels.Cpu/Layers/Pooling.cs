@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernels.Core.Threading;
 
 namespace Kernels.Cpu.Layers;
@@ -185,6 +186,7 @@ public static unsafe class Pooling2D
 {
     /// <summary>Pools <paramref name="input"/> (NHWC, dense) into <paramref name="output"/> (NHWC, with the descriptor's pixel stride; only the layer's channels of each pixel are written).</summary>
     /// <exception cref="ArgumentException">The descriptor is invalid, a span is too short or the ISA cannot run here.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(Pool2DDescriptor descriptor, ReadOnlySpan<float> input, Span<float> output, KernelIsa? isa = null, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -199,6 +201,7 @@ public static unsafe class Pooling2D
     }
 
     /// <summary>As <see cref="Run(Pool2DDescriptor, ReadOnlySpan{float}, Span{float}, KernelIsa?, WorkerGroup?)"/> on raw pointers (lengths unchecked: <see cref="Pool2DDescriptor.InputLength"/> and <see cref="Pool2DDescriptor.OutputLength"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(Pool2DDescriptor descriptor, float* input, float* output, KernelIsa? isa = null, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -226,6 +229,7 @@ public static unsafe class Pooling2D
         _ => &F32PoolAdvSimd.Average,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Execute(Pool2DDescriptor d, float* input, float* output, KernelIsa isa, WorkerGroup? workers)
     {
         LayerChecks.Isa(isa, nameof(isa));
@@ -268,6 +272,7 @@ public static unsafe class Pooling2D
         public int H, W, C, OH, OW, KH, KW, SH, SW, PadTop, PadLeft, PaddedH, PaddedW, OutStride;
         public bool IncludePad;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int begin, int end)
         {
             nint rowStride = (nint)W * C;
@@ -334,6 +339,7 @@ public static unsafe class GlobalAveragePooling
 {
     /// <summary>Averages each image of <paramref name="input"/> into one pixel of <paramref name="output"/>.</summary>
     /// <exception cref="ArgumentException">The descriptor is invalid, a span is too short or the ISA cannot run here.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(GlobalAveragePoolDescriptor descriptor, ReadOnlySpan<float> input, Span<float> output, KernelIsa? isa = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -348,6 +354,7 @@ public static unsafe class GlobalAveragePooling
     }
 
     /// <summary>As the span overload on raw pointers (lengths unchecked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(GlobalAveragePoolDescriptor descriptor, float* input, float* output, KernelIsa? isa = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -357,6 +364,7 @@ public static unsafe class GlobalAveragePooling
         Execute(descriptor, input, output, isa ?? KernelIsas.Best);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Execute(GlobalAveragePoolDescriptor d, float* input, float* output, KernelIsa isa)
     {
         LayerChecks.Isa(isa, nameof(isa));

@@ -10,6 +10,7 @@ namespace Kernels.Cpu.Layers;
 /// </summary>
 internal static unsafe class F32PoolAvx512
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Max(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
     {
         nint c = 0;
@@ -58,6 +59,7 @@ internal static unsafe class F32PoolAvx512
         F32PoolAvx2.MaxFrom(c, input, rowStride, rows, cols, channels, output);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Average(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
     {
         nint c = 0;
@@ -109,9 +111,11 @@ internal static unsafe class F32PoolAvx512
 /// <summary>f32-maxpool/avgpool-avx2: 32 channels (4 ymm accumulators), then 8, 4 and single-channel tails.</summary>
 internal static unsafe class F32PoolAvx2
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Max(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale) =>
         MaxFrom(0, input, rowStride, rows, cols, channels, output);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Average(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale) =>
         AverageFrom(0, input, rowStride, rows, cols, channels, output, scale);
 
@@ -278,6 +282,7 @@ internal static unsafe class F32PoolAdvSimd
 {
     [Arm64Codegen(@"fmax +v[0-9]+\.4s", @"ldr +q|ld1 +\{")]
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Max(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
     {
         nint c = 0;
@@ -342,6 +347,7 @@ internal static unsafe class F32PoolAdvSimd
 
     [Arm64Codegen(@"fadd +v[0-9]+\.4s", @"fmul +v[0-9]+\.4s")]
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Average(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
     {
         nint c = 0;

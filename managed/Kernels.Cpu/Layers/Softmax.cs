@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Kernels.Core.Threading;
 
@@ -34,6 +35,7 @@ public static unsafe class Softmax
 {
     /// <summary>Softmax of each pixel of <paramref name="input"/> into <paramref name="output"/>, which may be the input itself.</summary>
     /// <exception cref="ArgumentException">The descriptor is invalid or a span is too short.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(SoftmaxDescriptor descriptor, ReadOnlySpan<float> input, Span<float> output, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -48,6 +50,7 @@ public static unsafe class Softmax
     }
 
     /// <summary>As the span overload on raw pointers (lengths unchecked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(SoftmaxDescriptor descriptor, float* input, float* output, WorkerGroup? workers = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -57,6 +60,7 @@ public static unsafe class Softmax
         Execute(descriptor, input, output, workers);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Execute(SoftmaxDescriptor d, float* input, float* output, WorkerGroup? workers)
     {
         var body = new Pixels { Input = input, Output = output, C = d.Channels, Stride = d.EffectiveOutputPixelStride };
@@ -76,6 +80,7 @@ public static unsafe class Softmax
         public float* Input, Output;
         public int C, Stride;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int begin, int end)
         {
             for (int p = begin; p < end; p++)

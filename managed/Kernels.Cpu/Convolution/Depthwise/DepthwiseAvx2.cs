@@ -20,6 +20,7 @@ internal static unsafe class DepthwiseAvx2
 
     /// <summary>One output row of a 3x3 stride-1 layer (dilation 1): four pixels per step share six input columns per kernel row.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Row3x3S1(in DepthwiseGeometry g, float* image, float* zero, float* weights, float* bias, float* output, int oy)
     {
         nint c = g.Channels;
@@ -115,6 +116,7 @@ internal static unsafe class DepthwiseAvx2
 
     /// <summary>One output row of a 3x3 stride-2 layer (dilation 1): four pixels per step share nine input columns per kernel row.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Row3x3S2(in DepthwiseGeometry g, float* image, float* zero, float* weights, float* bias, float* output, int oy)
     {
         nint c = g.Channels;
@@ -210,6 +212,7 @@ internal static unsafe class DepthwiseAvx2
 
     /// <summary>One output row of any depthwise layer: each pixel checks its taps against the image, all channel blocks per pixel.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowGeneral(in DepthwiseGeometry g, float* image, float* weights, float* bias, float* output, int oy)
     {
         nint os = g.OutputPixelStride;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Kernels.Cpu.Convolution.Depthwise;
 
 /// <summary>
@@ -8,6 +9,7 @@ namespace Kernels.Cpu.Convolution.Depthwise;
 internal static unsafe class DepthwiseScalar
 {
     /// <summary>One output row, every tap checked against the image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowGeneral(in DepthwiseGeometry g, float* image, float* weights, float* bias, float* output, int oy)
     {
         nint c = g.Channels;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernels.Core;
 using Kernels.Core.Threading;
 
@@ -89,6 +90,7 @@ public sealed unsafe class DirectConvolutionKernel : ConvolutionKernel
     };
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Execute(float* input, float* output, WorkerGroup? workers)
     {
         var work = new RowsWork(this, input, output);
@@ -113,6 +115,7 @@ public sealed unsafe class DirectConvolutionKernel : ConvolutionKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Rows(float* input, float* output, int begin, int end)
     {
         ref readonly var g = ref _geometry;

@@ -34,6 +34,7 @@ public sealed class Im2ColConvolution : IConvolutionImplementation
         {
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         protected override void Execute(float* input, float* output, WorkerGroup? workers)
         {
             var d = Descriptor;

@@ -44,6 +44,7 @@ public sealed class PointwiseConvolution : IConvolutionImplementation
         {
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         protected override void Execute(float* input, float* output, WorkerGroup? workers)
         {
             var d = Descriptor;

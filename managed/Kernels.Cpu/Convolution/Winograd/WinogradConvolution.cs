@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernels.Core;
 using Kernels.Core.Threading;
 using Kernels.Cpu.Gemm;
@@ -88,6 +89,7 @@ internal sealed unsafe class WinogradConvolution : ConvolutionKernel
     public int TileBlock { get; }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Execute(float* input, float* output, WorkerGroup? workers)
     {
         var d = Descriptor;
@@ -130,6 +132,7 @@ internal sealed unsafe class WinogradConvolution : ConvolutionKernel
         _bias.Dispose();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunBlock(in Work w, int t0, int count, float* scratch)
     {
         var d = Descriptor;
@@ -207,6 +210,7 @@ internal sealed unsafe class WinogradConvolution : ConvolutionKernel
     }
 
     /// <summary>Copies the part of an Alpha×Alpha patch at (iy0, ix0) that lies inside the image; the rest is the zero padding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FillPatch(float* image, int iy0, int ix0, float* patch)
     {
         var d = Descriptor;
@@ -233,6 +237,7 @@ internal sealed unsafe class WinogradConvolution : ConvolutionKernel
         public float* Input, Output, Weights, Bias;
         public int TilesX, TilesPerImage, Total, Block;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int worker, int workerCount)
         {
             int blocks = (Total + Block - 1) / Block;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Kernels.Cpu.Convolution.Winograd;
 
 /// <summary>
@@ -8,11 +9,13 @@ internal static unsafe class WinogradKernelsAvx512
 {
     /// <summary>f32-winograd-f4x3-input-avx512.</summary>
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InputF4(float* src, nint rowStride, nint colStride, int channels, float* dst, nint posStride, nint laneStride, float* tmp) =>
         WinogradF4x3Transforms.Input<Avx512Lanes>(src, rowStride, colStride, channels, dst, posStride, laneStride, tmp);
 
     /// <summary>f32-winograd-f4x3-output-avx512.</summary>
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void OutputF4(
         float* m, nint posStride, int channels, float* bias, float* output, nint outRowStride, nint outColStride,
         int rows, int cols, WinogradEpilogue epilogue, float* tmp) =>
@@ -20,11 +23,13 @@ internal static unsafe class WinogradKernelsAvx512
 
     /// <summary>f32-winograd-f2x3-input-avx512.</summary>
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InputF2(float* src, nint rowStride, nint colStride, int channels, float* dst, nint posStride, nint laneStride, float* tmp) =>
         WinogradF2x3Transforms.Input<Avx512Lanes>(src, rowStride, colStride, channels, dst, posStride, laneStride, tmp);
 
     /// <summary>f32-winograd-f2x3-output-avx512.</summary>
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void OutputF2(
         float* m, nint posStride, int channels, float* bias, float* output, nint outRowStride, nint outColStride,
         int rows, int cols, WinogradEpilogue epilogue, float* tmp) =>

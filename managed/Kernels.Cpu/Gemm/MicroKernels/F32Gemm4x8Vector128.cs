@@ -16,6 +16,7 @@ internal static unsafe class F32Gemm4x8Vector128
 
     /// <summary>See <see cref="SgemmMicroKernel"/> for the contract.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, int m, int n, float* bias, float min, float max, int flags)
     {
         var c0_0 = Vector128<float>.Zero; var c0_1 = Vector128<float>.Zero;

@@ -19,6 +19,7 @@ internal static unsafe class F32Gemm8x12AdvSimd
     /// <summary>See <see cref="SgemmMicroKernel"/> for the contract.</summary>
     [Arm64Codegen(@"fmla +v[0-9]+\.4s, v[0-9]+\.4s, v[0-9]+\.s\[[0-3]\]", @"ldp +q|ld1 +\{|ldr +q")]
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, int m, int n, float* bias, float min, float max, int flags)
     {
         var c0_0 = Vector128<float>.Zero; var c0_1 = Vector128<float>.Zero; var c0_2 = Vector128<float>.Zero;
