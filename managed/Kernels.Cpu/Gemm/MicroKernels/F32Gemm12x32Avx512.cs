@@ -20,6 +20,20 @@ internal static unsafe class F32Gemm12x32Avx512
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, int m, int n, float* bias, float min, float max, int flags)
     {
+        if (m <= 8)
+        {
+            if (m <= 4)
+            {
+                RunRows4(kc, a, b, c, ldc, m, n, bias, min, max, flags);
+            }
+            else
+            {
+                RunRows8(kc, a, b, c, ldc, m, n, bias, min, max, flags);
+            }
+
+            return;
+        }
+
         var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
         var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
         var c2_0 = Vector512<float>.Zero; var c2_1 = Vector512<float>.Zero;
@@ -109,6 +123,136 @@ internal static unsafe class F32Gemm12x32Avx512
         c9_0.Store(tile + 288); c9_1.Store(tile + 304);
         c10_0.Store(tile + 320); c10_1.Store(tile + 336);
         c11_0.Store(tile + 352); c11_1.Store(tile + 368);
+        TileEpilogue.Store(tile, NR, c, ldc, m, n, bias, min, max, flags);
+    }
+
+    /// <summary>
+    /// The first 4 rows of the tile only (m ≤ 4), reading the same 12-row packed panels: the last panel of a
+    /// GEMM whose M is not a multiple of 12 (49 rows of a 7x7 layer leave one row, which the full kernel would
+    /// compute twelve times over).
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunRows4(int kc, float* a, float* b, float* c, nint ldc, int m, int n, float* bias, float min, float max, int flags)
+    {
+        var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
+        var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
+        var c2_0 = Vector512<float>.Zero; var c2_1 = Vector512<float>.Zero;
+        var c3_0 = Vector512<float>.Zero; var c3_1 = Vector512<float>.Zero;
+
+        do
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            c0_1 = Avx512F.FusedMultiplyAdd(a0, b1, c0_1);
+            var a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            c1_1 = Avx512F.FusedMultiplyAdd(a1, b1, c1_1);
+            var a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            c2_1 = Avx512F.FusedMultiplyAdd(a2, b1, c2_1);
+            var a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            c3_1 = Avx512F.FusedMultiplyAdd(a3, b1, c3_1);
+            a += MR;
+            b += NR;
+        }
+        while (--kc != 0);
+
+        if (m == 4 && n == NR)
+        {
+            var epilogue = new Vector512Epilogue(bias, min, max, flags);
+            epilogue.StoreRow(c + 0 * ldc, c0_0, c0_1);
+            epilogue.StoreRow(c + 1 * ldc, c1_0, c1_1);
+            epilogue.StoreRow(c + 2 * ldc, c2_0, c2_1);
+            epilogue.StoreRow(c + 3 * ldc, c3_0, c3_1);
+            return;
+        }
+
+        float* tile = stackalloc float[4 * NR];
+        c0_0.Store(tile + 0); c0_1.Store(tile + 16);
+        c1_0.Store(tile + 32); c1_1.Store(tile + 48);
+        c2_0.Store(tile + 64); c2_1.Store(tile + 80);
+        c3_0.Store(tile + 96); c3_1.Store(tile + 112);
+        TileEpilogue.Store(tile, NR, c, ldc, m, n, bias, min, max, flags);
+    }
+
+    /// <summary>
+    /// The first 8 rows of the tile only (m ≤ 8), reading the same 12-row packed panels: the last panel of a
+    /// GEMM whose M is not a multiple of 12 (49 rows of a 7x7 layer leave one row, which the full kernel would
+    /// compute twelve times over).
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunRows8(int kc, float* a, float* b, float* c, nint ldc, int m, int n, float* bias, float min, float max, int flags)
+    {
+        var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
+        var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
+        var c2_0 = Vector512<float>.Zero; var c2_1 = Vector512<float>.Zero;
+        var c3_0 = Vector512<float>.Zero; var c3_1 = Vector512<float>.Zero;
+        var c4_0 = Vector512<float>.Zero; var c4_1 = Vector512<float>.Zero;
+        var c5_0 = Vector512<float>.Zero; var c5_1 = Vector512<float>.Zero;
+        var c6_0 = Vector512<float>.Zero; var c6_1 = Vector512<float>.Zero;
+        var c7_0 = Vector512<float>.Zero; var c7_1 = Vector512<float>.Zero;
+
+        do
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            c0_1 = Avx512F.FusedMultiplyAdd(a0, b1, c0_1);
+            var a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            c1_1 = Avx512F.FusedMultiplyAdd(a1, b1, c1_1);
+            var a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            c2_1 = Avx512F.FusedMultiplyAdd(a2, b1, c2_1);
+            var a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            c3_1 = Avx512F.FusedMultiplyAdd(a3, b1, c3_1);
+            var a4 = Vector512.Create(a[4]);
+            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+            c4_1 = Avx512F.FusedMultiplyAdd(a4, b1, c4_1);
+            var a5 = Vector512.Create(a[5]);
+            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+            c5_1 = Avx512F.FusedMultiplyAdd(a5, b1, c5_1);
+            var a6 = Vector512.Create(a[6]);
+            c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+            c6_1 = Avx512F.FusedMultiplyAdd(a6, b1, c6_1);
+            var a7 = Vector512.Create(a[7]);
+            c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
+            c7_1 = Avx512F.FusedMultiplyAdd(a7, b1, c7_1);
+            a += MR;
+            b += NR;
+        }
+        while (--kc != 0);
+
+        if (m == 8 && n == NR)
+        {
+            var epilogue = new Vector512Epilogue(bias, min, max, flags);
+            epilogue.StoreRow(c + 0 * ldc, c0_0, c0_1);
+            epilogue.StoreRow(c + 1 * ldc, c1_0, c1_1);
+            epilogue.StoreRow(c + 2 * ldc, c2_0, c2_1);
+            epilogue.StoreRow(c + 3 * ldc, c3_0, c3_1);
+            epilogue.StoreRow(c + 4 * ldc, c4_0, c4_1);
+            epilogue.StoreRow(c + 5 * ldc, c5_0, c5_1);
+            epilogue.StoreRow(c + 6 * ldc, c6_0, c6_1);
+            epilogue.StoreRow(c + 7 * ldc, c7_0, c7_1);
+            return;
+        }
+
+        float* tile = stackalloc float[8 * NR];
+        c0_0.Store(tile + 0); c0_1.Store(tile + 16);
+        c1_0.Store(tile + 32); c1_1.Store(tile + 48);
+        c2_0.Store(tile + 64); c2_1.Store(tile + 80);
+        c3_0.Store(tile + 96); c3_1.Store(tile + 112);
+        c4_0.Store(tile + 128); c4_1.Store(tile + 144);
+        c5_0.Store(tile + 160); c5_1.Store(tile + 176);
+        c6_0.Store(tile + 192); c6_1.Store(tile + 208);
+        c7_0.Store(tile + 224); c7_1.Store(tile + 240);
         TileEpilogue.Store(tile, NR, c, ldc, m, n, bias, min, max, flags);
     }
 }
