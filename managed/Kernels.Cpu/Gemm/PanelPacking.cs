@@ -106,10 +106,14 @@ internal static unsafe class PanelPacking
             int p = 0;
             for (; p + 4 <= kc; p += 4)
             {
-                var t0 = Sse.UnpackLow(Sse.LoadVector128(r0 + p), Sse.LoadVector128(r1 + p));   // a0 b0 a1 b1
-                var t1 = Sse.UnpackLow(Sse.LoadVector128(r2 + p), Sse.LoadVector128(r3 + p));   // c0 d0 c1 d1
-                var t2 = Sse.UnpackHigh(Sse.LoadVector128(r0 + p), Sse.LoadVector128(r1 + p));  // a2 b2 a3 b3
-                var t3 = Sse.UnpackHigh(Sse.LoadVector128(r2 + p), Sse.LoadVector128(r3 + p));  // c2 d2 c3 d3
+                var a = Sse.LoadVector128(r0 + p);
+                var b = Sse.LoadVector128(r1 + p);
+                var c = Sse.LoadVector128(r2 + p);
+                var d = Sse.LoadVector128(r3 + p);
+                var t0 = Sse.UnpackLow(a, b);   // a0 b0 a1 b1
+                var t1 = Sse.UnpackLow(c, d);   // c0 d0 c1 d1
+                var t2 = Sse.UnpackHigh(a, b);  // a2 b2 a3 b3
+                var t3 = Sse.UnpackHigh(c, d);  // c2 d2 c3 d3
                 Sse.Store(dst + (p * mr), Sse.MoveLowToHigh(t0, t1));
                 Sse.Store(dst + ((p + 1) * mr), Sse.MoveHighToLow(t1, t0));
                 Sse.Store(dst + ((p + 2) * mr), Sse.MoveLowToHigh(t2, t3));
@@ -144,6 +148,7 @@ internal static unsafe class PanelPacking
     }
 
     /// <summary>At least <paramref name="count"/> zero floats for the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float* Zeros(int count)
     {
         var zeros = t_zeros;
