@@ -117,6 +117,19 @@ public sealed class ConvolutionApiTests
         Assert.DoesNotContain(ConvolutionAlgorithm.Pointwise, ConvolutionSelector.Rank(Layer3x3, KernelIsas.Best, 1).Select(static c => c.Algorithm));
     }
 
+    [Theory]
+    [InlineData("56x56x64,3x3,64,1,1", ConvolutionAlgorithm.WinogradF4)]
+    [InlineData("112x112x32,3x3,32,1,1,32", ConvolutionAlgorithm.Depthwise)]
+    [InlineData("224x224x3,3x3,32,2,1", ConvolutionAlgorithm.Direct)]
+    [InlineData("56x56x256,1x1,512,2", ConvolutionAlgorithm.Pointwise)]
+    [InlineData("27x27x96,5x5,256,1,2,2", ConvolutionAlgorithm.Im2Col)]
+    public void HeuristicPicksTheAlgorithmMeasuredFastestOnNetworkLayers(string shape, ConvolutionAlgorithm expected)
+    {
+        // The expectations are the measured winners of docs/performance.md (AVX-512, 1 thread); the heuristic
+        // only compares operation counts, so the same choice holds on every ISA.
+        Assert.Equal(expected, ConvolutionSelector.Heuristic(Conv2DDescriptor.Parse(shape), KernelIsas.Best, threads: 1).Algorithm);
+    }
+
     [Fact]
     public void TunerMeasuresOnceAndReusesTheCacheFile()
     {
