@@ -60,7 +60,8 @@ public static unsafe class OpenBlas
         }
     }
 
-    private static void SetNativeEnvironmentDefault(string name, string value)
+    /// <summary>Sets a variable in the C environment (what native libraries read at load) unless the user set it.</summary>
+    internal static void SetNativeEnvironmentDefault(string name, string value)
     {
         if (Environment.GetEnvironmentVariable(name) is not null
             || !(NativeLibrary.TryLoad("libc.so.6", out nint libc) || NativeLibrary.TryLoad("libc.so", out libc))
