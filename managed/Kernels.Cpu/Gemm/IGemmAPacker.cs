@@ -14,6 +14,9 @@ internal unsafe interface IGemmAPacker
     /// <paramref name="neon"/>: pack with the AdvSimd code (see <see cref="PanelPacking.PackRows"/>).
     /// </summary>
     void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel, bool neon);
+
+    /// <summary>True, with the matrix, when A is a plain row-major matrix that a kernel may read in place.</summary>
+    bool TryGetMatrix(out float* a, out nint lda);
 }
 
 /// <summary>A as a row-major matrix with leading dimension lda.</summary>
@@ -39,5 +42,12 @@ internal readonly unsafe struct MatrixAPacker : IGemmAPacker
         }
 
         PanelPacking.PackRows(mr, rows, kc, ref sources, panel, neon);
+    }
+
+    public bool TryGetMatrix(out float* a, out nint lda)
+    {
+        a = _a;
+        lda = _lda;
+        return true;
     }
 }

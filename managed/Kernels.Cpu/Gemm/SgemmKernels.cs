@@ -18,7 +18,7 @@ public static unsafe class SgemmKernels
     [
         new SgemmMicroKernel(
             "f32-gemm-12x32-avx512", "avx512f", F32Gemm12x32Avx512.MR, F32Gemm12x32Avx512.NR,
-            static () => Avx512F.IsSupported, static () => Avx512F.IsSupported, &F32Gemm12x32Avx512.Run),
+            static () => Avx512F.IsSupported, static () => Avx512F.IsSupported, &F32Gemm12x32Avx512.Run, &F32Gemm12x32Avx512.RunUnpackedA),
         new SgemmMicroKernel(
             "f32-gemm-6x16-avx2", "avx2+fma", F32Gemm6x16Avx2.MR, F32Gemm6x16Avx2.NR,
             static () => Avx2.IsSupported && Fma.IsSupported, static () => Avx2.IsSupported && Fma.IsSupported, &F32Gemm6x16Avx2.Run),

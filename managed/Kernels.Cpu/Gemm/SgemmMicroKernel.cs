@@ -42,7 +42,8 @@ public sealed unsafe class SgemmMicroKernel
         int nr,
         Func<bool> isNative,
         Func<bool> canExecute,
-        delegate*<int, float*, float*, float*, nint, int, int, float*, float, float, int, void> function)
+        delegate*<int, float*, float*, float*, nint, int, int, float*, float, float, int, void> function,
+        delegate*<int, float*, nint, float*, float*, nint, int, int, float*, float, float, int, void> unpackedAFunction = null)
     {
         Name = name;
         Isa = isa;
@@ -51,6 +52,7 @@ public sealed unsafe class SgemmMicroKernel
         _isNative = isNative;
         _canExecute = canExecute;
         Function = function;
+        UnpackedAFunction = unpackedAFunction;
     }
 
     /// <summary>Registry name: data type, tile, ISA (XNNPACK style), e.g. <c>f32-gemm-8x12-advsimd</c>.</summary>
@@ -76,6 +78,12 @@ public sealed unsafe class SgemmMicroKernel
 
     /// <summary>True for the ARM kernels: their A panels are packed by the AdvSimd code (through the Neon shim off ARM).</summary>
     internal bool PacksWithNeon => Isa is "advsimd" or "neon (C)";
+
+    /// <summary>
+    /// Optional variant reading a full MR-row tile of A in place (row-major, leading dimension lda) instead of a
+    /// packed panel: (kc, a, lda, b, c, ldc, m = MR, n, bias, min, max, flags); null when the kernel has none.
+    /// </summary>
+    internal delegate*<int, float*, nint, float*, float*, nint, int, int, float*, float, float, int, void> UnpackedAFunction { get; }
 
     /// <summary>The kernel entry point.</summary>
     internal delegate*<int, float*, float*, float*, nint, int, int, float*, float, float, int, void> Function { get; }

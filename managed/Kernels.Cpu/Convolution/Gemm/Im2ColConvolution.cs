@@ -78,6 +78,13 @@ public sealed class Im2ColConvolution : IConvolutionImplementation
             _channels = d.InputChannels;
         }
 
+        public bool TryGetMatrix(out float* a, out nint lda)
+        {
+            a = null;
+            lda = 0;
+            return false;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel, bool neon)
         {

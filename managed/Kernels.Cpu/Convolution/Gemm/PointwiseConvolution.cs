@@ -81,6 +81,13 @@ public sealed class PointwiseConvolution : IConvolutionImplementation
             _imageFloats = _rowFloats * d.InputHeight;
         }
 
+        public bool TryGetMatrix(out float* a, out nint lda)
+        {
+            a = null;
+            lda = 0;
+            return false;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void PackPanel(int mr, int row0, int rows, int k0, int kc, float* panel, bool neon)
         {
