@@ -87,7 +87,8 @@ internal sealed class OnnxWireReader
     }
 
     /// <summary>Skips the current field (unknown fields, documentation strings, sub-graphs).</summary>
-    public void Skip()
+    /// <param name="field">The field's name for error messages; null for a field this reader does not know.</param>
+    public void Skip(string? field = null)
     {
         try
         {
@@ -95,7 +96,7 @@ internal sealed class OnnxWireReader
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw Error($"field {_field}", e.Message, e);
+            throw Error(field ?? $"field {_field}", e.Message, e);
         }
     }
 
@@ -300,7 +301,7 @@ internal sealed class OnnxWireReader
     {
         Expect(field, WireFormat.WireType.LengthDelimited);
         int before = Offset;
-        Skip();
+        Skip(field);
         int after = Offset;
         int prefix = 0;
         while ((_buffer[before + prefix] & 0x80) != 0)
