@@ -25,6 +25,9 @@ internal static class OptionalDependencies
 
     public static string? OneDnnSkipReason =>
         RequireAll || OneDnn.IsAvailable ? null : $"{OneDnn.UnavailableReason}";
+
+    public static string? OnnxTestDataSkipReason =>
+        RequireAll ? null : Onnx.OnnxTestData.MissingReason;
 }
 
 /// <summary>A fact that needs the NEON C kernels (SIMDe on x86).</summary>
@@ -61,4 +64,16 @@ public sealed class OneDnnFactAttribute : FactAttribute
 public sealed class OneDnnTheoryAttribute : TheoryAttribute
 {
     public OneDnnTheoryAttribute() => Skip = OptionalDependencies.OneDnnSkipReason;
+}
+
+/// <summary>A fact that needs the ONNX backend test data (libonnx-testdata).</summary>
+public sealed class OnnxTestDataFactAttribute : FactAttribute
+{
+    public OnnxTestDataFactAttribute() => Skip = OptionalDependencies.OnnxTestDataSkipReason;
+}
+
+/// <summary>A theory that needs the ONNX backend test data (libonnx-testdata).</summary>
+public sealed class OnnxTestDataTheoryAttribute : TheoryAttribute
+{
+    public OnnxTestDataTheoryAttribute() => Skip = OptionalDependencies.OnnxTestDataSkipReason;
 }
