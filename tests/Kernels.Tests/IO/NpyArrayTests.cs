@@ -3,7 +3,7 @@ using Kernels.Core;
 using Kernels.Graph.IO;
 using Xunit;
 
-namespace Kernels.Tests.GraphPlanning;
+namespace Kernels.Tests.IO;
 
 public sealed class NpyArrayTests
 {

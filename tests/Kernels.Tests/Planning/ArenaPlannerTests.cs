@@ -1,7 +1,7 @@
 using Kernels.Graph.Planning;
 using Xunit;
 
-namespace Kernels.Tests.GraphPlanning;
+namespace Kernels.Tests.Planning;
 
 public sealed class ArenaPlannerTests
 {
