@@ -24,6 +24,6 @@ internal static class AlexNet
         x = b.Flatten(x, "flatten");
         x = b.Dropout(b.Relu(z.FullyConnected(x, "fc6", 4096), "relu6"), 0.5f, "drop6");
         x = b.Dropout(b.Relu(z.FullyConnected(x, "fc7", 4096), "relu7"), 0.5f, "drop7");
-        return z.Finish(z.FullyConnected(x, "fc8", 1000));
+        return z.Finish(z.FullyConnected(x, "fc8", 1000, classifier: true));
     }
 }

@@ -32,7 +32,7 @@ internal static class GoogLeNet
         x = Inception(z, x, "inception_5b", 384, 192, 384, 48, 128, 128);
         x = b.GlobalAveragePool(x, "pool5/7x7_s1");
         x = b.Dropout(x, 0.4f, "pool5/drop_7x7_s1");
-        return z.Finish(z.FullyConnected(x, "loss3/classifier", 1000));
+        return z.Finish(z.FullyConnected(x, "loss3/classifier", 1000, classifier: true));
     }
 
     /// <summary>One inception module: 1x1, 1x1→3x3, 1x1→5x5 and 3x3 max pool→1x1 branches, concatenated in that order.</summary>

@@ -29,6 +29,6 @@ internal static class MobileNetV1
 
         x = b.GlobalAveragePool(x, "pool");
         x = b.Dropout(x, 0.001f, "dropout");
-        return z.Finish(z.FullyConnected(x, "fc", 1000));
+        return z.Finish(z.FullyConnected(x, "fc", 1000, classifier: true));
     }
 }

@@ -31,7 +31,7 @@ internal static class MobileNetV2
         x = b.Relu6(z.ConvBn(x, "conv_last", 1280, kernel: 1), "conv_last/relu6");
         x = b.GlobalAveragePool(x, "pool");
         x = b.Dropout(x, 0.2f, "dropout");
-        return z.Finish(z.FullyConnected(x, "fc", 1000));
+        return z.Finish(z.FullyConnected(x, "fc", 1000, classifier: true));
     }
 
     private static Value InvertedResidual(ZooBuilder z, Value x, string name, int expansion, int outChannels, int stride)

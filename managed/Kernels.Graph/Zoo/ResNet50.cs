@@ -25,7 +25,7 @@ internal static class ResNet50
         }
 
         x = b.GlobalAveragePool(x, "pool5");
-        return z.Finish(z.FullyConnected(x, "fc1000", 1000));
+        return z.Finish(z.FullyConnected(x, "fc1000", 1000, classifier: true));
     }
 
     private static Value Bottleneck(ZooBuilder z, Value x, string name, int width, int stride)
@@ -33,13 +33,14 @@ internal static class ResNet50
         GraphBuilder b = z.Builder;
         int outChannels = width * 4;
         Value shortcut = stride != 1 || x.Shape.C != outChannels
-            ? z.ConvBn(x, $"{name}/branch1", outChannels, kernel: 1, stride: stride)
+            ? z.ConvBn(x, $"{name}/branch1", outChannels, kernel: 1, stride: stride, gammaScale: 0.7f)
             : x;
         Value y = b.Relu(z.ConvBn(x, $"{name}/branch2a", width, kernel: 1, stride: stride), $"{name}/branch2a/relu");
         y = b.Relu(z.ConvBn(y, $"{name}/branch2b", width, kernel: 3, padding: 1), $"{name}/branch2b/relu");
 
-        // A smaller γ on the branch's last batch norm keeps 16 shortcut sums from growing the variance 17-fold.
-        y = z.ConvBn(y, $"{name}/branch2c", outChannels, kernel: 1, gammaScale: 0.5f);
+        // A smaller γ on the branch's last batch norm keeps 16 shortcut sums from growing the variance 17-fold, and
+        // 0.7 ≈ 1/√2 on the projection undoes He's factor 2, meant for a zero-mean input, on the post-ReLU stream.
+        y = z.ConvBn(y, $"{name}/branch2c", outChannels, kernel: 1, gammaScale: 0.3f);
         return b.Relu(b.Add(shortcut, y, name), $"{name}/relu");
     }
 }

@@ -46,10 +46,17 @@ internal sealed class ZooBuilder(string name, int seed, int batch, int inputSize
             name: bn);
     }
 
-    /// <summary>Fully connected with bias over an N×1×1×C input.</summary>
-    public Value FullyConnected(Value x, string name, int outChannels)
+    /// <summary>
+    /// Fully connected with bias over an N×1×1×C input. A hidden layer (followed by ReLU) gets He scaling; the
+    /// classifier gets LeCun's variance 1/fan_in, since He's factor 2 only makes up for a ReLU that halves the second
+    /// moment, and without it the logits of a deep synthetic network come out so spread that the softmax saturates.
+    /// </summary>
+    public Value FullyConnected(Value x, string name, int outChannels, bool classifier = false)
     {
-        Constant weights = HeUniform($"{name}/weights", [outChannels, x.Shape.C], x.Shape.C);
+        int fanIn = x.Shape.C;
+        Constant weights = classifier
+            ? Uniform($"{name}/weights", ConstantRole.Weights, [outChannels, fanIn], -MathF.Sqrt(3f / fanIn), MathF.Sqrt(3f / fanIn))
+            : HeUniform($"{name}/weights", [outChannels, fanIn], fanIn);
         Constant bias = Uniform($"{name}/bias", ConstantRole.Bias, [outChannels], -0.05f, 0.05f);
         return Builder.FullyConnected(x, outChannels, weights, bias, name);
     }
