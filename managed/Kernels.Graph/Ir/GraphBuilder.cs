@@ -5,7 +5,7 @@ using Kernels.Cpu.Layers;
 namespace Kernels.Graph;
 
 /// <summary>
-/// Builds a <see cref="Graph"/> one operator at a time, inferring every output shape at the call, so a mistake
+/// Builds a <see cref="NetworkGraph"/> one operator at a time, inferring every output shape at the call, so a mistake
 /// (a channel mismatch in Add or Concat, a kernel larger than the padded input) fails at the line that makes it,
 /// with an <see cref="ArgumentException"/> naming the node and the mismatch. Each node's output value has the
 /// node's name. Nodes are appended in call order, which is a topological order by construction.
@@ -14,7 +14,7 @@ namespace Kernels.Graph;
 /// var b = new GraphBuilder("tiny");
 /// var x = b.Input("data", new TensorShape(1, 224, 224, 3));
 /// var y = b.Relu(b.Conv(x, outChannels: 64, kernel: 7, stride: 2, padding: 3, weights, bias));
-/// Graph g = b.Build(b.GlobalAveragePool(y));
+/// NetworkGraph g = b.Build(b.GlobalAveragePool(y));
 /// </code></example>
 public sealed class GraphBuilder
 {
@@ -207,10 +207,10 @@ public sealed class GraphBuilder
 
     /// <summary>Finishes the graph with these outputs and validates it.</summary>
     /// <exception cref="ArgumentException">No output, or an output that is not a value of this builder.</exception>
-    public Graph Build(params Value[] outputs)
+    public NetworkGraph Build(params Value[] outputs)
     {
         ArgumentNullException.ThrowIfNull(outputs);
-        return new Graph(Name, _inputs, outputs, _nodes);
+        return new NetworkGraph(Name, _inputs, outputs, _nodes);
     }
 
     private Value Activation(

@@ -7,7 +7,7 @@ namespace Kernels.Graph;
 /// </summary>
 public sealed class Node
 {
-    /// <summary>Creates a node; <see cref="ShapeInference"/> and <see cref="Graph.Validate"/> check that the parts agree.</summary>
+    /// <summary>Creates a node; <see cref="ShapeInference"/> and <see cref="NetworkGraph.Validate"/> check that the parts agree.</summary>
     public Node(string name, OperatorKind kind, IReadOnlyList<Value> inputs, IReadOnlyList<Constant> constants, object? attributes, Value output)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);

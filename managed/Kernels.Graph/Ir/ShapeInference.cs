@@ -5,7 +5,7 @@ namespace Kernels.Graph;
 
 /// <summary>
 /// The one definition of what each operator accepts and produces: the builder runs it at every call and
-/// <see cref="Graph.Validate"/> runs it again over a finished (e.g. imported or rewritten) graph, so the two can
+/// <see cref="NetworkGraph.Validate"/> runs it again over a finished (e.g. imported or rewritten) graph, so the two can
 /// never disagree. Every error names the node and the operator.
 /// </summary>
 public static class ShapeInference

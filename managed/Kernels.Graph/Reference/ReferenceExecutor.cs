@@ -14,7 +14,7 @@ public static class ReferenceExecutor
     /// <param name="graph">The graph.</param>
     /// <param name="inputs">One NHWC array per graph input, by name.</param>
     /// <exception cref="ArgumentException">An input is missing or has the wrong length.</exception>
-    public static IReadOnlyDictionary<string, double[]> Run(Graph graph, IReadOnlyDictionary<string, float[]> inputs)
+    public static IReadOnlyDictionary<string, double[]> Run(NetworkGraph graph, IReadOnlyDictionary<string, float[]> inputs)
     {
         ArgumentNullException.ThrowIfNull(graph);
         IReadOnlyDictionary<string, double[]> all = RunAll(graph, inputs);
@@ -23,7 +23,7 @@ public static class ReferenceExecutor
 
     /// <summary>Runs the graph with one input and returns its first output.</summary>
     /// <exception cref="ArgumentException">The graph has more than one input, or the input has the wrong length.</exception>
-    public static double[] Run(Graph graph, float[] input)
+    public static double[] Run(NetworkGraph graph, float[] input)
     {
         ArgumentNullException.ThrowIfNull(graph);
         if (graph.Inputs.Count != 1)
@@ -36,7 +36,7 @@ public static class ReferenceExecutor
 
     /// <summary>Runs the graph and returns every value (inputs and each node's output) by name, for layer-by-layer comparison.</summary>
     /// <exception cref="ArgumentException">An input is missing or has the wrong length.</exception>
-    public static IReadOnlyDictionary<string, double[]> RunAll(Graph graph, IReadOnlyDictionary<string, float[]> inputs)
+    public static IReadOnlyDictionary<string, double[]> RunAll(NetworkGraph graph, IReadOnlyDictionary<string, float[]> inputs)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(inputs);

@@ -6,7 +6,7 @@ namespace Kernels.Graph.Zoo;
 /// </summary>
 internal static class AlexNet
 {
-    public static Graph Create(int seed, int batch)
+    public static NetworkGraph Create(int seed, int batch)
     {
         var z = new ZooBuilder("alexnet", seed, batch, inputSize: 227);
         GraphBuilder b = z.Builder;

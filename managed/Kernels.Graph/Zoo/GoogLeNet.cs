@@ -7,7 +7,7 @@ namespace Kernels.Graph.Zoo;
 /// </summary>
 internal static class GoogLeNet
 {
-    public static Graph Create(int seed, int batch)
+    public static NetworkGraph Create(int seed, int batch)
     {
         var z = new ZooBuilder("googlenet", seed, batch, inputSize: 224);
         GraphBuilder b = z.Builder;

@@ -10,7 +10,7 @@ public static class ModelZoo
     /// <summary>The seed <see cref="Create"/> uses unless told otherwise.</summary>
     public const int DefaultSeed = 20170616;
 
-    private static readonly (string Name, Func<int, int, Graph> Create)[] Networks =
+    private static readonly (string Name, Func<int, int, NetworkGraph> Create)[] Networks =
     [
         ("alexnet", AlexNet.Create),
         ("googlenet", GoogLeNet.Create),
@@ -35,7 +35,7 @@ public static class ModelZoo
     /// <param name="seed">Seed of the synthetic weights.</param>
     /// <param name="batch">Images per inference (the input's N).</param>
     /// <exception cref="ArgumentException">The name is not a zoo name (the message lists them), or the batch is not positive.</exception>
-    public static Graph Create(string name, int seed = DefaultSeed, int batch = 1)
+    public static NetworkGraph Create(string name, int seed = DefaultSeed, int batch = 1)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);

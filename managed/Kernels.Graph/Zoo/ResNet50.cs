@@ -8,7 +8,7 @@ namespace Kernels.Graph.Zoo;
 /// </summary>
 internal static class ResNet50
 {
-    public static Graph Create(int seed, int batch)
+    public static NetworkGraph Create(int seed, int batch)
     {
         var z = new ZooBuilder("resnet50", seed, batch, inputSize: 224);
         GraphBuilder b = z.Builder;

@@ -8,7 +8,7 @@ namespace Kernels.Graph.Zoo;
 /// </summary>
 internal static class SqueezeNet
 {
-    public static Graph CreateV10(int seed, int batch)
+    public static NetworkGraph CreateV10(int seed, int batch)
     {
         var z = new ZooBuilder("squeezenet1.0", seed, batch, inputSize: 227);
         GraphBuilder b = z.Builder;
@@ -28,7 +28,7 @@ internal static class SqueezeNet
         return Head(z, x);
     }
 
-    public static Graph CreateV11(int seed, int batch)
+    public static NetworkGraph CreateV11(int seed, int batch)
     {
         var z = new ZooBuilder("squeezenet", seed, batch, inputSize: 227);
         GraphBuilder b = z.Builder;
@@ -48,7 +48,7 @@ internal static class SqueezeNet
         return Head(z, x);
     }
 
-    private static Graph Head(ZooBuilder z, Value x)
+    private static NetworkGraph Head(ZooBuilder z, Value x)
     {
         GraphBuilder b = z.Builder;
         x = b.Dropout(x, 0.5f, "drop9");

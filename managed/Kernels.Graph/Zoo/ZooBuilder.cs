@@ -62,7 +62,7 @@ internal sealed class ZooBuilder(string name, int seed, int batch, int inputSize
     }
 
     /// <summary>The softmax "prob" head every zoo network ends with, and the finished graph.</summary>
-    public Graph Finish(Value logits) => Builder.Build(Builder.Softmax(logits, "prob"));
+    public NetworkGraph Finish(Value logits) => Builder.Build(Builder.Softmax(logits, "prob"));
 
     private Constant ConvWeights(string name, int inChannels, int outChannels, int kernel, int groups)
     {

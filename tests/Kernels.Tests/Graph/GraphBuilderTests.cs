@@ -1,6 +1,6 @@
 namespace Kernels.Tests.Graphs;
 
-// Inside the namespace: from Kernels.Tests.*, a bare "Graph" would otherwise find the namespace Kernels.Graph first.
+// Inside the namespace: from Kernels.Tests.*, a bare "NetworkGraph" would otherwise find the namespace Kernels.Graph first.
 using Kernels.Core;
 using Kernels.Cpu.Layers;
 using Kernels.Graph;
@@ -41,7 +41,7 @@ public sealed class GraphBuilderTests
         Value fc = b.FullyConnected(gap, 10, Weights("fc/w", 10, 128), Bias("fc/b", 10), "fc");
         Assert.Equal(new TensorShape(2, 1, 1, 10), fc.Shape);
         Value prob = b.Softmax(b.Dropout(b.Lrn(fc)));
-        Graph g = b.Build(prob, sum);
+        NetworkGraph g = b.Build(prob, sum);
 
         Assert.Equal(2, g.Outputs.Count);
         Assert.Equal(1, g.CountNodes(OperatorKind.Lrn));
@@ -134,7 +134,7 @@ public sealed class GraphBuilderTests
         var x = new Value("x", new TensorShape(1, 4, 4, 8));
         var wrong = new Value("y", new TensorShape(1, 4, 4, 9));
         var node = new Node("relu_bad", OperatorKind.Relu, [x], [], new ActivationDescriptor(1, 4, 4, 8, ActivationKind.Relu), wrong);
-        var e = Assert.Throws<ArgumentException>(() => new Graph("g", [x], [wrong], [node]));
+        var e = Assert.Throws<ArgumentException>(() => new NetworkGraph("g", [x], [wrong], [node]));
         Assert.Contains("'relu_bad'", e.Message, StringComparison.Ordinal);
         Assert.Contains("1x4x4x9", e.Message, StringComparison.Ordinal);
     }
@@ -147,7 +147,7 @@ public sealed class GraphBuilderTests
         var c = new Value("c", x.Shape);
         var first = new Node("a", OperatorKind.Relu, [c], [], new ActivationDescriptor(1, 4, 4, 8, ActivationKind.Relu), a);
         var second = new Node("c", OperatorKind.Relu, [x], [], new ActivationDescriptor(1, 4, 4, 8, ActivationKind.Relu), c);
-        var e = Assert.Throws<ArgumentException>(() => new Graph("g", [x], [a], [first, second]));
+        var e = Assert.Throws<ArgumentException>(() => new NetworkGraph("g", [x], [a], [first, second]));
         Assert.Contains("Node 'a'", e.Message, StringComparison.Ordinal);
         Assert.Contains("topological", e.Message, StringComparison.Ordinal);
     }
@@ -158,7 +158,7 @@ public sealed class GraphBuilderTests
         var x = new Value("x", new TensorShape(1, 4, 4, 8));
         var y = new Value("y", x.Shape);
         var node = new Node("act", OperatorKind.Relu6, [x], [], new ActivationDescriptor(1, 4, 4, 8, ActivationKind.Relu), y);
-        var e = Assert.Throws<ArgumentException>(() => new Graph("g", [x], [y], [node]));
+        var e = Assert.Throws<ArgumentException>(() => new NetworkGraph("g", [x], [y], [node]));
         Assert.Contains("'act' (Relu6)", e.Message, StringComparison.Ordinal);
     }
 
@@ -170,7 +170,7 @@ public sealed class GraphBuilderTests
         b.Clip(x, -1f, 2f, "clip");
         b.LeakyRelu(x, 0.2f, "leaky");
         Assert.Throws<ArgumentException>(() => b.Clip(x, 3f, 2f, "bad"));
-        Graph g = b.Build(x);
+        NetworkGraph g = b.Build(x);
         Assert.Equal(2f, g.GetNode("clip").GetAttributes<ActivationDescriptor>().Max);
         Assert.Equal(0.2f, g.GetNode("leaky").GetAttributes<ActivationDescriptor>().LeakySlope);
     }

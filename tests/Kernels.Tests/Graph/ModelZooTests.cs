@@ -22,7 +22,7 @@ public sealed class ModelZooTests
     [InlineData("squeezenet1.0", 1.248e6, 1_248_424L, 66, 26, 227)]
     public void MatchesThePublishedArchitecture(string name, double published, long exact, int nodes, int convolutions, int inputSize)
     {
-        Graph g = ModelZoo.Create(name);
+        NetworkGraph g = ModelZoo.Create(name);
         Assert.Equal(name, g.Name);
         Assert.Equal(new TensorShape(1, inputSize, inputSize, 3), Assert.Single(g.Inputs).Shape);
         Assert.Equal(new TensorShape(1, 1, 1, 1000), Assert.Single(g.Outputs).Shape);
@@ -36,35 +36,35 @@ public sealed class ModelZooTests
     [Fact]
     public void OperatorMixMatchesEachNetwork()
     {
-        Graph alexnet = ModelZoo.Create("alexnet");
+        NetworkGraph alexnet = ModelZoo.Create("alexnet");
         Assert.Equal(2, alexnet.CountNodes(OperatorKind.Lrn));
         Assert.Equal(3, alexnet.CountNodes(OperatorKind.FullyConnected));
         Assert.Equal(2, alexnet.GetNode("conv2").GetAttributes<Conv2DDescriptor>().Groups);
 
-        Graph googlenet = ModelZoo.Create("googlenet");
+        NetworkGraph googlenet = ModelZoo.Create("googlenet");
         Assert.Equal(2, googlenet.CountNodes(OperatorKind.Lrn));
         Assert.Equal(9, googlenet.CountNodes(OperatorKind.Concat));
         Assert.Equal(new TensorShape(1, 7, 7, 1024), googlenet.GetNode("inception_5b/output").Output.Shape);
 
-        Graph mobilenet = ModelZoo.Create("mobilenet");
+        NetworkGraph mobilenet = ModelZoo.Create("mobilenet");
         Assert.Equal(13, mobilenet.Nodes.Count(n => n.Kind == OperatorKind.Conv && n.GetAttributes<Conv2DDescriptor>().IsDepthwise));
         Assert.Equal(27, mobilenet.CountNodes(OperatorKind.Relu6));
 
-        Graph mobilenetv2 = ModelZoo.Create("mobilenetv2");
+        NetworkGraph mobilenetv2 = ModelZoo.Create("mobilenetv2");
         Assert.Equal(10, mobilenetv2.CountNodes(OperatorKind.Add));
         Assert.Equal(17, mobilenetv2.Nodes.Count(n => n.Kind == OperatorKind.Conv && n.GetAttributes<Conv2DDescriptor>().IsDepthwise));
         Assert.Equal(new TensorShape(1, 7, 7, 1280), mobilenetv2.GetNode("conv_last").Output.Shape);
 
-        Graph resnet = ModelZoo.Create("resnet50");
+        NetworkGraph resnet = ModelZoo.Create("resnet50");
         Assert.Equal(53, resnet.CountNodes(OperatorKind.BatchNormalization));
         Assert.Equal(16, resnet.CountNodes(OperatorKind.Add));
         Assert.Equal(new TensorShape(1, 7, 7, 2048), resnet.GetNode("res5c").Output.Shape);
         Assert.Equal(new TensorShape(1, 56, 56, 256), resnet.GetNode("res2a").Output.Shape);
 
-        Graph squeezenet = ModelZoo.Create("squeezenet");
+        NetworkGraph squeezenet = ModelZoo.Create("squeezenet");
         // 227 with ceil-mode pools: 113 → 56 → 28 → 14 (torchvision's 224 gives 13).
         Assert.Equal(new TensorShape(1, 14, 14, 512), squeezenet.GetNode("fire9/concat").Output.Shape);
-        Graph squeezenet10 = ModelZoo.Create("squeezenet1.0");
+        NetworkGraph squeezenet10 = ModelZoo.Create("squeezenet1.0");
         Assert.Equal(new TensorShape(1, 13, 13, 512), squeezenet10.GetNode("fire9/concat").Output.Shape);
         Assert.Equal(new TensorShape(1, 111, 111, 96), squeezenet10.GetNode("conv1").Output.Shape);
     }
@@ -72,9 +72,9 @@ public sealed class ModelZooTests
     [Fact]
     public void SameSeedGivesIdenticalWeightsAndAnotherSeedDifferentOnes()
     {
-        Graph a = ModelZoo.Create("squeezenet", seed: 7);
-        Graph b = ModelZoo.Create("squeezenet", seed: 7);
-        Graph c = ModelZoo.Create("squeezenet", seed: 8);
+        NetworkGraph a = ModelZoo.Create("squeezenet", seed: 7);
+        NetworkGraph b = ModelZoo.Create("squeezenet", seed: 7);
+        NetworkGraph c = ModelZoo.Create("squeezenet", seed: 8);
         Assert.Equal(a.Constants.Count, b.Constants.Count);
 
         // Read b's constants in reverse: a constant's values must not depend on the order constants are generated in.
@@ -95,7 +95,7 @@ public sealed class ModelZooTests
     [Fact]
     public void WeightsFollowHeScaling()
     {
-        Graph g = ModelZoo.Create("resnet50");
+        NetworkGraph g = ModelZoo.Create("resnet50");
         Constant w = g.GetNode("res3a/branch2b").Constants[0];
         Assert.Equal([128, 3, 3, 128], w.Dimensions);
         ReadOnlySpan<float> values = w.Data.Span;
@@ -117,7 +117,7 @@ public sealed class ModelZooTests
     public void BuildsLazilyAndFast(string name)
     {
         var clock = Stopwatch.StartNew();
-        Graph g = ModelZoo.Create(name);
+        NetworkGraph g = ModelZoo.Create(name);
         TimeSpan build = clock.Elapsed;
         Assert.All(g.Constants, c => Assert.False(c.IsMaterialized));
         Assert.True(build < TimeSpan.FromSeconds(0.5), $"{name} built in {build.TotalMilliseconds:F0} ms");
@@ -149,7 +149,7 @@ public sealed class ModelZooTests
     [Fact]
     public void NamesAreCaseInsensitiveAndBatchSetsN()
     {
-        Graph g = ModelZoo.Create("ResNet50", batch: 4);
+        NetworkGraph g = ModelZoo.Create("ResNet50", batch: 4);
         Assert.Equal(new TensorShape(4, 224, 224, 3), g.Inputs[0].Shape);
         Assert.Equal(new TensorShape(4, 1, 1, 1000), g.Outputs[0].Shape);
     }

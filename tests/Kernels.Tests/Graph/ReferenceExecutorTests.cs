@@ -104,7 +104,7 @@ public sealed class ReferenceExecutorTests
     {
         var b = new GraphBuilder("t");
         Value x = b.Input("x", new TensorShape(1, 2, 2, 1));
-        Graph g = b.Build(b.Relu(x));
+        NetworkGraph g = b.Build(b.Relu(x));
         Assert.Contains("1x2x2x1", Assert.Throws<ArgumentException>(() => ReferenceExecutor.Run(g, new float[3])).Message, StringComparison.Ordinal);
         Assert.Contains("'x'", Assert.Throws<ArgumentException>(() => ReferenceExecutor.Run(g, new Dictionary<string, float[]>())).Message, StringComparison.Ordinal);
     }
@@ -115,7 +115,7 @@ public sealed class ReferenceExecutorTests
     [MemberData(nameof(ZooNames))]
     public void ZooActivationsStayInARealisticRange(string name)
     {
-        Graph g = ModelZoo.Create(name);
+        NetworkGraph g = ModelZoo.Create(name);
         var rng = new Random(1);
         float[] input = new float[g.Inputs[0].Shape.ElementCount];
         for (int i = 0; i < input.Length; i++)

@@ -4,10 +4,10 @@ namespace Kernels.Graph;
 
 /// <summary>
 /// A network: inputs, outputs, and nodes in topological order (every node reads only graph inputs and
-/// outputs of earlier nodes). Immutable; constructing one validates it, so a <see cref="Graph"/> in hand
+/// outputs of earlier nodes). Immutable; constructing one validates it, so a <see cref="NetworkGraph"/> in hand
 /// is always consistent.
 /// </summary>
-public sealed class Graph
+public sealed class NetworkGraph
 {
     private readonly Node[] _nodes;
     private readonly Value[] _inputs;
@@ -16,7 +16,7 @@ public sealed class Graph
 
     /// <summary>Creates and validates a graph.</summary>
     /// <exception cref="ArgumentException">The graph is inconsistent (see <see cref="Validate"/>); the message names the node.</exception>
-    public Graph(string name, IReadOnlyList<Value> inputs, IReadOnlyList<Value> outputs, IReadOnlyList<Node> nodes)
+    public NetworkGraph(string name, IReadOnlyList<Value> inputs, IReadOnlyList<Value> outputs, IReadOnlyList<Node> nodes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(inputs);
