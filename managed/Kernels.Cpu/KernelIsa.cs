@@ -72,7 +72,8 @@ public static class KernelIsas
     /// <exception cref="ArgumentException">It cannot.</exception>
     public static void EnsureExecutable(this KernelIsa isa, string parameterName)
     {
-        if (!Enum.IsDefined(isa))
+        // A range check, not Enum.IsDefined, which allocates on every call (this runs on every layer call).
+        if ((uint)isa > (uint)KernelIsa.AdvSimd)
         {
             throw new ArgumentException($"Unknown ISA {(int)isa}.", parameterName);
         }

@@ -87,7 +87,8 @@ public sealed record ActivationDescriptor(
     public void Validate()
     {
         Elementwise.ValidateShape(Batch, Height, Width, Channels, OutputPixelStride);
-        if (!Enum.IsDefined(Kind))
+        // A range check, not Enum.IsDefined, which allocates on every call and Validate runs on every Run.
+        if ((uint)Kind > (uint)ActivationKind.Clip)
         {
             throw new ArgumentException($"Unknown activation {(int)Kind}.", nameof(Kind));
         }

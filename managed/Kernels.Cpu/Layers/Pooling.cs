@@ -111,7 +111,8 @@ public sealed record Pool2DDescriptor
     /// <exception cref="ArgumentException">A field is out of range or the window does not fit; the parameter name is the field's.</exception>
     public void Validate()
     {
-        if (!Enum.IsDefined(Kind))
+        // A range check, not Enum.IsDefined, which allocates on every call and Validate runs on every Run.
+        if ((uint)Kind > (uint)PoolingKind.Average)
         {
             throw new ArgumentException($"Unknown pooling kind {(int)Kind}.", nameof(Kind));
         }
