@@ -1,0 +1,157 @@
+using Kernels.Graph;
+using Kernels.Graph.Onnx;
+using Kernels.Graph.Reference;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Kernels.Tests.Onnx;
+
+/// <summary>
+/// Runs every libonnx-testdata node test whose operators the importer supports through the reference executor and
+/// compares with the expected outputs (ONNX's backend tolerance: rtol 1e-3, atol 1e-7).
+/// </summary>
+public sealed class OnnxConformanceTests(ITestOutputHelper output)
+{
+    private const double RelativeTolerance = 1e-3;
+    private const double AbsoluteTolerance = 1e-7;
+
+    /// <summary>Imports one test with its non-first inputs bound (weights are inputs in ONNX's node tests).</summary>
+    private static OnnxImportedModel Import(OnnxTestCase test, OnnxTestDataSet set, out OnnxModel model)
+    {
+        model = OnnxModel.Load(test.ModelPath);
+        var bound = new Dictionary<string, OnnxTensor>(StringComparer.Ordinal);
+        var initializers = model.Graph.Initializers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var inputs = model.Graph.Inputs.Where(i => !initializers.Contains(i.Name)).ToList();
+        for (int i = 0; i < inputs.Count && i < set.Inputs.Count; i++)
+        {
+            // Sequence and optional inputs are not TensorProto files; the importer rejects such inputs itself.
+            if (inputs[i].Kind != OnnxValueKind.Tensor)
+            {
+                continue;
+            }
+
+            bound[inputs[i].Name] = OnnxTensor.Load(set.Inputs[i]);
+        }
+
+        return OnnxImporter.ImportModel(model, bound);
+    }
+
+    /// <summary>Null when the run matches; otherwise what differs.</summary>
+    private static string? RunAndCompare(OnnxTestCase test)
+    {
+        foreach (OnnxTestDataSet set in test.DataSets)
+        {
+            OnnxImportedModel imported = Import(test, set, out OnnxModel model);
+            var initializers = model.Graph.Initializers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+            var onnxInputs = model.Graph.Inputs.Where(i => !initializers.Contains(i.Name)).Select(i => i.Name).ToList();
+            var feeds = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            foreach (OnnxTensorLayout layout in imported.Inputs)
+            {
+                int index = onnxInputs.IndexOf(layout.OnnxName);
+                feeds[layout.Value.Name] = layout.ToInternal(OnnxTensor.Load(set.Inputs[index]).ToFloatArray());
+            }
+
+            IReadOnlyDictionary<string, double[]> results = ReferenceExecutor.RunAll(imported.Graph, feeds);
+            for (int o = 0; o < imported.Outputs.Count; o++)
+            {
+                OnnxTensorLayout layout = imported.Outputs[o];
+                OnnxTensor expectedTensor = OnnxTensor.Load(set.Outputs[o]);
+                if (!expectedTensor.Dims.SequenceEqual(layout.OnnxDims))
+                {
+                    return $"output '{layout.OnnxName}' is [{string.Join(", ", layout.OnnxDims)}], expected [{string.Join(", ", expectedTensor.Dims)}]";
+                }
+
+                float[] expected = expectedTensor.ToFloatArray();
+                double[] actual = layout.ToOnnx(results[layout.Value.Name]);
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    double e = expected[i], a = actual[i];
+                    bool same = (double.IsNaN(e) && double.IsNaN(a)) || e == a || Math.Abs(a - e) <= AbsoluteTolerance + (RelativeTolerance * Math.Abs(e));
+                    if (!same)
+                    {
+                        return $"output '{layout.OnnxName}' [{i}] = {a}, expected {e}";
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    [OnnxTestDataFact]
+    public void SupportedNodeTests_MatchExpectedOutputs()
+    {
+        int supported = 0, passed = 0, unsupported = 0;
+        var failures = new List<string>();
+        var coverage = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var reasons = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (OnnxTestCase test in OnnxTestData.NodeTests())
+        {
+            if (test.DataSets.Count == 0)
+            {
+                continue;
+            }
+
+            OnnxModel model;
+            try
+            {
+                Import(test, test.DataSets[0], out model);
+            }
+            catch (NotSupportedException e)
+            {
+                unsupported++;
+                string reason = e.Message.Contains("): ", StringComparison.Ordinal) ? e.Message[(e.Message.IndexOf("): ", StringComparison.Ordinal) + 3)..] : e.Message;
+                reason = reason.Length > 70 ? reason[..70] : reason;
+                reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
+                continue;
+            }
+            catch (Exception e)
+            {
+                failures.Add($"{test.Name}: import threw {e.GetType().Name}: {e.Message}");
+                continue;
+            }
+
+            supported++;
+            foreach (string op in model.Graph.Nodes.Select(n => n.OpType).Distinct())
+            {
+                coverage[op] = coverage.GetValueOrDefault(op) + 1;
+            }
+
+            string? failure;
+            try
+            {
+                failure = RunAndCompare(test);
+            }
+            catch (Exception e)
+            {
+                failure = $"run threw {e.GetType().Name}: {e.Message}";
+            }
+
+            if (failure is null)
+            {
+                passed++;
+                output.WriteLine($"pass {test.Name}");
+            }
+            else
+            {
+                failures.Add($"{test.Name}: {failure}");
+            }
+        }
+
+        output.WriteLine($"ONNX node tests: {supported} supported, {passed} passed, {unsupported} unsupported.");
+        output.WriteLine("Operator coverage (supported tests per operator): " + string.Join(", ", coverage.Select(kv => $"{kv.Key} {kv.Value}")));
+        output.WriteLine("Most frequent unsupported reasons:");
+        foreach (var kv in reasons.OrderByDescending(kv => kv.Value).Take(15))
+        {
+            output.WriteLine($"  {kv.Value,4}  {kv.Key}");
+        }
+
+        foreach (string f in failures)
+        {
+            output.WriteLine("FAIL " + f);
+        }
+
+        Assert.True(supported > 0, "no node test was supported");
+        Assert.Empty(failures);
+    }
+}
