@@ -175,7 +175,7 @@ internal static class ExecutionPlanner
     private static ExecutionStep CreateStep(PlanNode n, KernelIsa isa, int threads, Func<Value, TensorRef> reference, int outStride)
     {
         TensorShape inShape = n.Inputs[0].Shape, outShape = n.Output.Shape;
-        string op = n.Absorbed.Count == 0 ? n.Kind.ToString() : $"{n.Kind}+{string.Join('+', n.Absorbed.Select(a => a[(a.LastIndexOf('/') + 1)..]))}";
+        string op = string.Join('+', n.AbsorbedKinds.Prepend(n.Kind));
         TensorRef x = reference(n.Inputs[0]), y = reference(n.Output);
         int stride = outStride == outShape.C ? 0 : outStride;
         PlanStepInfo Info(string algorithm, double flops) => new(n.Name, op, inShape, outShape, algorithm, flops);

@@ -39,6 +39,9 @@ internal sealed class PlanNode
 
     /// <summary>Names of the nodes folded or fused into this one (for the profile).</summary>
     public List<string> Absorbed { get; } = [];
+
+    /// <summary>Operators of the nodes folded or fused into this one, in the order they were absorbed.</summary>
+    public List<OperatorKind> AbsorbedKinds { get; } = [];
 }
 
 /// <summary>The executor's graph rewrites: identity removal, batch-norm folding and activation fusion.</summary>
@@ -210,6 +213,8 @@ internal static class PlanGraph
         producer.Output = absorbed.Output;
         producer.Absorbed.Add(absorbed.Name);
         producer.Absorbed.AddRange(absorbed.Absorbed);
+        producer.AbsorbedKinds.Add(absorbed.Kind);
+        producer.AbsorbedKinds.AddRange(absorbed.AbsorbedKinds);
         nodes.Remove(absorbed);
     }
 
