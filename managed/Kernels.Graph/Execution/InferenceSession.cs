@@ -9,8 +9,14 @@ namespace Kernels.Graph.Execution;
 /// <summary>How an <see cref="InferenceSession"/> runs.</summary>
 public sealed record InferenceOptions
 {
-    /// <summary>Worker threads; 1 runs every layer on the calling thread.</summary>
+    /// <summary>Worker threads; 1 runs every layer on the calling thread. Ignored when <see cref="Workers"/> is set.</summary>
     public int Threads { get; init; } = 1;
+
+    /// <summary>
+    /// An existing worker group (for example one pinned to a CPU cluster with <see cref="WorkerGroup.ForCluster"/>);
+    /// the session uses it but does not dispose it. Null: the session makes its own group of <see cref="Threads"/>.
+    /// </summary>
+    public WorkerGroup? Workers { get; init; }
 
     /// <summary>The kernel variant; null for <see cref="KernelIsas.Best"/>.</summary>
     public KernelIsa? Isa { get; init; }
@@ -38,6 +44,7 @@ public sealed unsafe class InferenceSession : IDisposable
 {
     private readonly ExecutionStep[] _steps;
     private readonly WorkerGroup? _workers;
+    private readonly bool _ownsWorkers;
     private readonly bool _profile;
     private readonly long[] _ticks;
     private float* _arena;
@@ -46,10 +53,11 @@ public sealed unsafe class InferenceSession : IDisposable
     private InferenceSession(NetworkGraph graph, InferenceOptions options)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Threads, 1, nameof(options.Threads));
+        int threads = options.Workers?.ThreadCount ?? options.Threads;
         KernelIsa isa = options.Isa ?? KernelIsas.Best;
         isa.EnsureExecutable(nameof(options.Isa));
         long start = Stopwatch.GetTimestamp();
-        ExecutionPlan plan = ExecutionPlanner.Build(graph, isa, options.Threads);
+        ExecutionPlan plan = ExecutionPlanner.Build(graph, isa, threads);
         _steps = plan.Steps;
         PlanBuildTime = Stopwatch.GetElapsedTime(start);
         Name = graph.Name;
@@ -65,7 +73,9 @@ public sealed unsafe class InferenceSession : IDisposable
         _profile = options.Profile;
         _ticks = new long[_steps.Length];
         _arena = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(ArenaBytes, 64), 64);
-        _workers = options.Threads > 1 ? new WorkerGroup(options.Threads) : null;
+        _ownsWorkers = options.Workers is null && threads > 1;
+        _workers = options.Workers ?? (_ownsWorkers ? new WorkerGroup(threads) : null);
+        Threads = threads;
     }
 
     /// <summary>Plans a graph.</summary>
@@ -85,6 +95,9 @@ public sealed unsafe class InferenceSession : IDisposable
 
     /// <summary>The graph's name.</summary>
     public string Name { get; }
+
+    /// <summary>Threads the layers run on (the worker group's size, or 1).</summary>
+    public int Threads { get; }
 
     /// <summary>The NHWC input shape.</summary>
     public TensorShape InputShape { get; }
@@ -213,7 +226,11 @@ public sealed unsafe class InferenceSession : IDisposable
             s.Dispose();
         }
 
-        _workers?.Dispose();
+        if (_ownsWorkers)
+        {
+            _workers!.Dispose();
+        }
+
         NativeMemory.AlignedFree(_arena);
         _arena = null;
     }

@@ -118,6 +118,32 @@ public sealed class InferenceSessionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void CallerOwnedWorkerGroupIsUsedAndNotDisposed()
+    {
+        using var workers = new Kernels.Core.Threading.WorkerGroup(2);
+        float[] input = RandomInput(new TensorShape(1, 227, 227, 3), seed: 4);
+        float[] shared, own;
+        using (var session = InferenceSession.FromZoo("squeezenet", new InferenceOptions { Workers = workers }))
+        {
+            Assert.Equal(2, session.Threads);
+            shared = session.Run(input);
+        }
+
+        using (var session = InferenceSession.FromZoo("squeezenet"))
+        {
+            own = session.Run(input);
+        }
+
+        // The group still works after the session is gone: the session did not dispose it.
+        using (var again = InferenceSession.FromZoo("squeezenet", new InferenceOptions { Workers = workers }))
+        {
+            Assert.True(RelativeL2(again.Run(input), own) <= Tolerance);
+        }
+
+        Assert.True(RelativeL2(shared, own) <= Tolerance);
+    }
+
+    [Fact]
     public void WrongInputOrOutputLengthStatesExpectedAndGiven()
     {
         using var session = InferenceSession.FromZoo("squeezenet");
