@@ -190,6 +190,39 @@ public sealed class InferenceSessionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ClipAndLeakyReluFuseWhenTheEpilogueCanExpressThem()
+    {
+        // Clip(0, 6) is Relu6 and LeakyRelu keeps its slope, so both fuse into their convolutions; Clip(-1, 1) after
+        // the Add is no epilogue activation and stays a separate step.
+        var b = new GraphBuilder("clips");
+        Value x = b.Input("x", new TensorShape(1, 5, 5, 4));
+        var random = new Random(6);
+        Constant W(string name) => new(name, ConstantRole.Weights, [4, 3, 3, 4], Enumerable.Range(0, 144).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray());
+        Value a = b.Clip(b.Conv(x, 4, kernel: 3, stride: 1, padding: 1, W("wa")), 0f, 6f);
+        Value c = b.LeakyRelu(b.Conv(x, 4, kernel: 3, stride: 1, padding: 1, W("wc")), slope: 0.2f);
+        NetworkGraph graph = b.Build(b.Clip(b.Add(a, c), -1f, 1f));
+
+        float[] input = RandomInput(graph.Inputs[0].Shape, seed: 2);
+        using var session = InferenceSession.Create(graph, new InferenceOptions());
+        Assert.Equal(2, session.FusedActivations);
+        Assert.Equal(4, session.LayerCount);
+        double error = RelativeL2(session.Run(input), ReferenceExecutor.Run(graph, input));
+        Assert.True(error <= Tolerance, $"relative L2 error {error:E3}");
+    }
+
+    [Fact]
+    public void GraphOfOnlyIdentitiesCopiesTheInput()
+    {
+        var b = new GraphBuilder("identity");
+        Value x = b.Input("x", new TensorShape(1, 2, 3, 4));
+        NetworkGraph graph = b.Build(b.Flatten(b.Dropout(x)));
+        using var session = InferenceSession.Create(graph, new InferenceOptions());
+        float[] input = RandomInput(x.Shape, seed: 1);
+        Assert.Equal(input, session.Run(input));
+        Assert.Equal(0, session.ArenaBytes);
+    }
+
+    [Fact]
     public void UnsupportedGraphShapeIsRejectedAtPlanTime()
     {
         var b = new GraphBuilder("two-outputs");
