@@ -1,0 +1,277 @@
+using Kernels.Core;
+using Kernels.Cpu;
+using Kernels.Cpu.Convolution;
+using Kernels.Cpu.Layers;
+using Kernels.Graph.Passes;
+using Kernels.Graph.Planning;
+
+namespace Kernels.Graph.Execution;
+
+/// <summary>The result of planning: steps, arena layout and what the passes did.</summary>
+internal sealed record ExecutionPlan(
+    ExecutionStep[] Steps,
+    long ArenaBytes,
+    long TotalIntermediateBytes,
+    int RemovedIdentities,
+    int FoldedBatchNorms,
+    int FusedActivations,
+    int InPlaceConcats,
+    int CopiedConcats);
+
+/// <summary>
+/// Turns a <see cref="NetworkGraph"/> into executable steps: runs the rewrites, places concat inputs in their
+/// output's channel slices, picks and packs each convolution, and lays every intermediate tensor out in one arena.
+/// </summary>
+internal static class ExecutionPlanner
+{
+    private const int ArenaAlignment = 64;
+
+    // A value's storage: the tensor that owns the memory (itself, or the concat it is a slice of) and its channel
+    // offset and pixel stride there.
+    private readonly record struct Placement(Value Root, int ChannelOffset, int PixelStride);
+
+    public static ExecutionPlan Build(NetworkGraph graph, KernelIsa isa, int threads)
+    {
+        if (graph.Inputs.Count != 1 || graph.Outputs.Count != 1)
+        {
+            throw new NotSupportedException($"Graph '{graph.Name}' has {graph.Inputs.Count} inputs and {graph.Outputs.Count} outputs; the session runs graphs with one of each.");
+        }
+
+        List<PlanNode> nodes = PlanGraph.FromGraph(graph);
+        foreach (PlanNode n in nodes)
+        {
+            if (n.Output.DataType != DataType.Float32)
+            {
+                throw new NotSupportedException($"Node '{n.Name}' ({n.Kind}): the session runs float32 tensors, not {n.Output.DataType}.");
+            }
+        }
+
+        Value[] outputs = graph.Outputs.ToArray();
+        Value graphInput = graph.Inputs[0];
+        int removed = PlanGraph.RemoveIdentities(nodes, outputs);
+        int folded = PlanGraph.FoldBatchNorms(nodes, outputs);
+        int fused = PlanGraph.FuseActivations(nodes, outputs);
+        Value graphOutput = outputs[0];
+
+        var placements = new Dictionary<Value, Placement>(ReferenceEqualityComparer.Instance);
+        var inPlace = new HashSet<PlanNode>(ReferenceEqualityComparer.Instance);
+        int copied = PlaceConcats(nodes, graphInput, graphOutput, placements, inPlace);
+
+        Placement Place(Value v) => placements.TryGetValue(v, out Placement p) ? p : new Placement(v, 0, v.Shape.C);
+
+        // The executed nodes: in-place concats have no step, their producers already wrote the result.
+        var executed = nodes.Where(n => !inPlace.Contains(n)).ToList();
+        bool copyOut = ReferenceEquals(Place(graphOutput).Root, graphInput);
+
+        // Lifetimes of the arena tensors (roots that are neither the caller's input nor output), in step indices.
+        var lifetimes = new Dictionary<Value, (int First, int Last)>(ReferenceEqualityComparer.Instance);
+        void Touch(Value v, int step)
+        {
+            Value root = Place(v).Root;
+            if (ReferenceEquals(root, graphInput) || ReferenceEquals(root, graphOutput))
+            {
+                return;
+            }
+
+            lifetimes[root] = lifetimes.TryGetValue(root, out var t) ? (Math.Min(t.First, step), Math.Max(t.Last, step)) : (step, step);
+        }
+
+        for (int s = 0; s < executed.Count; s++)
+        {
+            executed[s].Inputs.ForEach(v => Touch(v, s));
+            Touch(executed[s].Output, s);
+        }
+
+        Value[] roots = lifetimes.Keys.ToArray();
+        ArenaPlan arena = ArenaPlanner.Plan(
+            roots.Select(r => new TensorLifetime(r.Shape.ElementCount * sizeof(float), lifetimes[r].First, lifetimes[r].Last)).ToArray(),
+            ArenaAlignment);
+        var rootOffsets = new Dictionary<Value, long>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < roots.Length; i++)
+        {
+            rootOffsets[roots[i]] = arena.Offsets[i] / sizeof(float);
+        }
+
+        TensorRef Ref(Value v)
+        {
+            Placement p = Place(v);
+            if (ReferenceEquals(p.Root, graphInput))
+            {
+                return new TensorRef(BufferKind.Input, p.ChannelOffset);
+            }
+
+            return ReferenceEquals(p.Root, graphOutput)
+                ? new TensorRef(BufferKind.Output, p.ChannelOffset)
+                : new TensorRef(BufferKind.Arena, rootOffsets[p.Root] + p.ChannelOffset);
+        }
+
+        var steps = new List<ExecutionStep>(executed.Count + 1);
+        try
+        {
+            foreach (PlanNode n in executed)
+            {
+                steps.Add(CreateStep(n, isa, threads, Ref, Place(n.Output).PixelStride));
+            }
+
+            if (copyOut)
+            {
+                // The graph computes nothing (its output is its input after identity removal): copy it out.
+                TensorShape s = graphInput.Shape;
+                steps.Add(new ConcatCopyStep(
+                    new PlanStepInfo(graph.Name + "/copy", "Copy", s, s, "memcpy", 0),
+                    [new TensorRef(BufferKind.Input, 0)], [s.C], (long)s.N * s.H * s.W, new TensorRef(BufferKind.Output, 0), s.C));
+            }
+        }
+        catch
+        {
+            steps.ForEach(s => s.Dispose());
+            throw;
+        }
+
+        return new ExecutionPlan(steps.ToArray(), arena.ArenaBytes, arena.TotalTensorBytes, removed, folded, fused, inPlace.Count, copied);
+    }
+
+    // Decides which concats run without copies: each input is produced by a step that can write with a pixel
+    // stride, is read by nothing else and is no graph input or output. Returns how many concats still copy.
+    private static int PlaceConcats(List<PlanNode> nodes, Value graphInput, Value graphOutput, Dictionary<Value, Placement> placements, HashSet<PlanNode> inPlace)
+    {
+        Dictionary<Value, int> uses = PlanGraph.UseCounts(nodes);
+        var producers = new Dictionary<Value, PlanNode>(ReferenceEqualityComparer.Instance);
+        nodes.ForEach(n => producers[n.Output] = n);
+        int copied = 0;
+        foreach (PlanNode concat in nodes.Where(n => n.Kind == OperatorKind.Concat))
+        {
+            bool ok = !placements.ContainsKey(concat.Output) && concat.Inputs.All(v =>
+                !ReferenceEquals(v, graphInput)
+                && !ReferenceEquals(v, graphOutput)
+                && uses.GetValueOrDefault(v) == 1
+                && !placements.ContainsKey(v)
+                && producers.TryGetValue(v, out PlanNode? p)
+                && !inPlace.Contains(p)
+                && TakesStride(p));
+            if (!ok)
+            {
+                copied++;
+                continue;
+            }
+
+            int offset = 0, stride = concat.Output.Shape.C;
+            foreach (Value v in concat.Inputs)
+            {
+                placements[v] = new Placement(concat.Output, offset, stride);
+                offset += v.Shape.C;
+            }
+
+            inPlace.Add(concat);
+        }
+
+        return copied;
+    }
+
+    private static bool TakesStride(PlanNode n) => n.Kind is OperatorKind.Conv or OperatorKind.FullyConnected
+        or OperatorKind.MaxPool or OperatorKind.AveragePool or OperatorKind.GlobalAveragePool or OperatorKind.Lrn
+        or OperatorKind.Add or OperatorKind.Softmax or OperatorKind.Relu or OperatorKind.Relu6 or OperatorKind.LeakyRelu or OperatorKind.Clip;
+
+    private static ExecutionStep CreateStep(PlanNode n, KernelIsa isa, int threads, Func<Value, TensorRef> reference, int outStride)
+    {
+        TensorShape inShape = n.Inputs[0].Shape, outShape = n.Output.Shape;
+        string op = string.Join('+', n.AbsorbedKinds.Prepend(n.Kind));
+        TensorRef x = reference(n.Inputs[0]), y = reference(n.Output);
+        int stride = outStride == outShape.C ? 0 : outStride;
+        PlanStepInfo Info(string algorithm, double flops) => new(n.Name, op, inShape, outShape, algorithm, flops);
+        try
+        {
+            switch (n.Kind)
+            {
+                case OperatorKind.Conv:
+                {
+                    var d = (Conv2DDescriptor)n.Attributes! with { OutputPixelStride = stride };
+                    ConvolutionAlgorithm algorithm = ConvolutionSelector.Heuristic(d, isa, threads).Algorithm;
+                    ConvolutionKernel kernel = Convolutions.Create(d, n.Weights, n.Bias, algorithm, isa);
+                    double flops = 2.0 * d.Batch * d.OutputHeight * d.OutputWidth * d.OutputChannels * d.ReductionLength;
+                    return new ConvolutionStep(Info(kernel.Name, flops), kernel, x, y);
+                }
+
+                case OperatorKind.FullyConnected:
+                {
+                    var d = (FullyConnectedDescriptor)n.Attributes! with { OutputStride = stride };
+                    FullyConnectedWeights w = FullyConnected.Pack(d, n.Weights, n.Bias, isa);
+                    return new FullyConnectedStep(Info($"f32-fc-{w.Isa.ToName()}", 2.0 * d.Batch * d.InputChannels * d.OutputChannels), w, x, y);
+                }
+
+                case OperatorKind.MaxPool or OperatorKind.AveragePool:
+                {
+                    var d = (Pool2DDescriptor)n.Attributes! with { OutputPixelStride = stride };
+                    d.Validate();
+                    return new PoolingStep(Info("pool", (double)outShape.ElementCount * d.KernelHeight * d.KernelWidth), d, isa, x, y);
+                }
+
+                case OperatorKind.GlobalAveragePool:
+                {
+                    var d = (GlobalAveragePoolDescriptor)n.Attributes! with { OutputPixelStride = stride };
+                    d.Validate();
+                    return new GlobalAveragePoolStep(Info("gap", inShape.ElementCount), d, isa, x, y);
+                }
+
+                case OperatorKind.Lrn:
+                {
+                    var d = (LrnDescriptor)n.Attributes! with { OutputPixelStride = stride };
+                    d.Validate();
+                    return new LrnStep(Info("lrn", (double)inShape.ElementCount * (d.Size + 3)), d, x, y);
+                }
+
+                case OperatorKind.Softmax:
+                {
+                    var d = (SoftmaxDescriptor)n.Attributes! with { OutputPixelStride = stride };
+                    d.Validate();
+                    return new SoftmaxStep(Info("softmax", 3.0 * inShape.ElementCount), d, x, y);
+                }
+
+                case OperatorKind.Add:
+                {
+                    var d = (ElementwiseAddDescriptor)n.Attributes! with { OutputPixelStride = stride };
+                    d.Validate();
+                    return new AddStep(Info("add", outShape.ElementCount), d, isa, x, reference(n.Inputs[1]), y);
+                }
+
+                case OperatorKind.Relu or OperatorKind.Relu6 or OperatorKind.LeakyRelu or OperatorKind.Clip:
+                {
+                    var d = (ActivationDescriptor)n.Attributes! with { OutputPixelStride = stride };
+                    d.Validate();
+                    return new ActivationStep(Info("activation", outShape.ElementCount), d, isa, x, y);
+                }
+
+                case OperatorKind.BatchNormalization:
+                {
+                    IReadOnlyList<Constant> c = n.Source.Constants;
+                    double eps = n.Source.GetAttributes<BatchNormAttributes>().Epsilon;
+                    ReadOnlySpan<float> gamma = c[0].Data.Span, beta = c[1].Data.Span, mean = c[2].Data.Span, variance = c[3].Data.Span;
+                    var scale = new float[inShape.C];
+                    var shift = new float[inShape.C];
+                    for (int i = 0; i < scale.Length; i++)
+                    {
+                        double s = gamma[i] / Math.Sqrt(variance[i] + eps);
+                        scale[i] = (float)s;
+                        shift[i] = (float)(beta[i] - (mean[i] * s));
+                    }
+
+                    return new BatchNormStep(Info("affine", 2.0 * inShape.ElementCount), scale, shift, (long)inShape.N * inShape.H * inShape.W, x, y, outStride);
+                }
+
+                case OperatorKind.Concat:
+                {
+                    TensorRef[] inputs = n.Inputs.Select(reference).ToArray();
+                    int[] channels = n.Inputs.Select(v => v.Shape.C).ToArray();
+                    return new ConcatCopyStep(Info("copy", 0), inputs, channels, (long)outShape.N * outShape.H * outShape.W, y, outStride);
+                }
+
+                default:
+                    throw new NotSupportedException($"Node '{n.Name}': the executor has no {n.Kind} step.");
+            }
+        }
+        catch (Exception e) when (e is ArgumentException)
+        {
+            throw new ArgumentException($"Node '{n.Name}' ({n.Kind}): {e.Message}", e);
+        }
+    }
+}

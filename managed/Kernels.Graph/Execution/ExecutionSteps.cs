@@ -1,0 +1,130 @@
+using Kernels.Core;
+using Kernels.Core.Threading;
+using Kernels.Cpu;
+using Kernels.Cpu.Convolution;
+using Kernels.Cpu.Layers;
+
+namespace Kernels.Graph.Execution;
+
+/// <summary>Where a tensor lives: the arena, the caller's input or the caller's output, and the float offset there.</summary>
+internal enum BufferKind
+{
+    Arena,
+    Input,
+    Output,
+}
+
+/// <summary>A tensor's place: a buffer and an offset in floats (a channel offset for a concat slice).</summary>
+internal readonly record struct TensorRef(BufferKind Buffer, long Offset);
+
+/// <summary>The three base pointers of one run; resolving a reference is an add, so a run needs no per-step state.</summary>
+internal readonly unsafe struct RunBuffers(float* arena, float* input, float* output)
+{
+    public float* this[TensorRef r] => r.Buffer switch
+    {
+        BufferKind.Arena => arena + r.Offset,
+        BufferKind.Input => input + r.Offset,
+        _ => output + r.Offset,
+    };
+}
+
+/// <summary>One executed layer of a plan, with the description the profile reports.</summary>
+internal abstract unsafe class ExecutionStep : IDisposable
+{
+    protected ExecutionStep(PlanStepInfo info) => Info = info;
+
+    public PlanStepInfo Info { get; }
+
+    public abstract void Run(in RunBuffers b, WorkerGroup? workers);
+
+    public virtual void Dispose()
+    {
+    }
+}
+
+/// <summary>What the profile says about a step; fixed at plan time.</summary>
+internal sealed record PlanStepInfo(string Name, string Operator, TensorShape InputShape, TensorShape OutputShape, string Algorithm, double Flops);
+
+internal sealed unsafe class ConvolutionStep(PlanStepInfo info, ConvolutionKernel kernel, TensorRef input, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers) => kernel.Run(b[input], b[output], workers);
+
+    public override void Dispose() => kernel.Dispose();
+}
+
+internal sealed unsafe class FullyConnectedStep(PlanStepInfo info, FullyConnectedWeights weights, TensorRef input, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers) => FullyConnected.Run(weights, b[input], b[output], workers);
+
+    public override void Dispose() => weights.Dispose();
+}
+
+internal sealed unsafe class PoolingStep(PlanStepInfo info, Pool2DDescriptor descriptor, KernelIsa isa, TensorRef input, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers) => Pooling2D.Run(descriptor, b[input], b[output], isa, workers);
+}
+
+internal sealed unsafe class GlobalAveragePoolStep(PlanStepInfo info, GlobalAveragePoolDescriptor descriptor, KernelIsa isa, TensorRef input, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers) => GlobalAveragePooling.Run(descriptor, b[input], b[output], isa);
+}
+
+internal sealed unsafe class LrnStep(PlanStepInfo info, LrnDescriptor descriptor, TensorRef input, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers) => LocalResponseNormalization.Run(descriptor, b[input], b[output], workers);
+}
+
+internal sealed unsafe class SoftmaxStep(PlanStepInfo info, SoftmaxDescriptor descriptor, TensorRef input, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers) => Softmax.Run(descriptor, b[input], b[output], workers);
+}
+
+internal sealed unsafe class AddStep(PlanStepInfo info, ElementwiseAddDescriptor descriptor, KernelIsa isa, TensorRef a, TensorRef bIn, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers) => Elementwise.Add(descriptor, b[a], b[bIn], b[output], isa, workers);
+}
+
+internal sealed unsafe class ActivationStep(PlanStepInfo info, ActivationDescriptor descriptor, KernelIsa isa, TensorRef input, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers) => Elementwise.Activate(descriptor, b[input], b[output], isa, workers);
+}
+
+/// <summary>A batch normalization no convolution could absorb: a per-channel affine map, precomputed in float64.</summary>
+internal sealed unsafe class BatchNormStep(PlanStepInfo info, float[] scale, float[] shift, long pixels, TensorRef input, TensorRef output, int outputStride) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers)
+    {
+        float* x = b[input], y = b[output];
+        int c = scale.Length;
+        for (long p = 0; p < pixels; p++)
+        {
+            float* xr = x + (p * c), yr = y + (p * outputStride);
+            for (int i = 0; i < c; i++)
+            {
+                yr[i] = MathF.FusedMultiplyAdd(xr[i], scale[i], shift[i]);
+            }
+        }
+    }
+}
+
+/// <summary>A channel concat whose inputs could not be written in place: copies each input's pixels into its slice.</summary>
+internal sealed unsafe class ConcatCopyStep(PlanStepInfo info, TensorRef[] inputs, int[] channels, long pixels, TensorRef output, int outputStride) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers)
+    {
+        float* y = b[output];
+        int offset = 0;
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            float* x = b[inputs[k]];
+            int c = channels[k];
+            long bytes = (long)c * sizeof(float);
+            for (long p = 0; p < pixels; p++)
+            {
+                Buffer.MemoryCopy(x + (p * c), y + (p * outputStride) + offset, bytes, bytes);
+            }
+
+            offset += c;
+        }
+    }
+}

@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Kernels.Core;
+using Kernels.Core.Threading;
+using Kernels.Cpu;
+
+namespace Kernels.Graph.Execution;
+
+/// <summary>How an <see cref="InferenceSession"/> runs.</summary>
+public sealed record InferenceOptions
+{
+    /// <summary>Worker threads; 1 runs every layer on the calling thread. Ignored when <see cref="Workers"/> is set.</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>
+    /// An existing worker group (for example one pinned to a CPU cluster with <see cref="WorkerGroup.ForCluster"/>);
+    /// the session uses it but does not dispose it. Null: the session makes its own group of <see cref="Threads"/>.
+    /// </summary>
+    public WorkerGroup? Workers { get; init; }
+
+    /// <summary>The kernel variant; null for <see cref="KernelIsas.Best"/>.</summary>
+    public KernelIsa? Isa { get; init; }
+
+    /// <summary>Times every layer of every run (see <see cref="InferenceSession.Profile"/>).</summary>
+    public bool Profile { get; init; }
+}
+
+/// <summary>One layer of a profiled session: what ran and how long it took on average.</summary>
+/// <param name="Name">The node (with any nodes fused into it, in <paramref name="Operator"/>).</param>
+/// <param name="Operator">The operator, with the fused ones appended after '+'.</param>
+/// <param name="InputShape">The first input's shape.</param>
+/// <param name="OutputShape">The output's shape.</param>
+/// <param name="Algorithm">The kernel that ran it.</param>
+/// <param name="Milliseconds">Mean time per run.</param>
+/// <param name="Gflops">Floating-point rate (work estimate over the mean time).</param>
+public sealed record LayerProfile(string Name, string Operator, TensorShape InputShape, TensorShape OutputShape, string Algorithm, double Milliseconds, double Gflops);
+
+/// <summary>
+/// A planned network ready to run: passes applied, weights packed, every intermediate tensor placed in one
+/// arena. After the first run, <see cref="Run"/> allocates nothing on the managed heap. Not thread-safe: one run
+/// at a time per session (the arena is shared by all runs).
+/// </summary>
+public sealed unsafe class InferenceSession : IDisposable
+{
+    private readonly ExecutionStep[] _steps;
+    private readonly WorkerGroup? _workers;
+    private readonly bool _ownsWorkers;
+    private readonly bool _profile;
+    private readonly long[] _ticks;
+    private float* _arena;
+    private long _profiledRuns;
+
+    private InferenceSession(NetworkGraph graph, InferenceOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Threads, 1, nameof(options.Threads));
+        int threads = options.Workers?.ThreadCount ?? options.Threads;
+        KernelIsa isa = options.Isa ?? KernelIsas.Best;
+        isa.EnsureExecutable(nameof(options.Isa));
+        long start = Stopwatch.GetTimestamp();
+        ExecutionPlan plan = ExecutionPlanner.Build(graph, isa, threads);
+        _steps = plan.Steps;
+        PlanBuildTime = Stopwatch.GetElapsedTime(start);
+        Name = graph.Name;
+        InputShape = graph.Inputs[0].Shape;
+        OutputShape = graph.Outputs[0].Shape;
+        ArenaBytes = plan.ArenaBytes;
+        TotalIntermediateBytes = plan.TotalIntermediateBytes;
+        RemovedIdentities = plan.RemovedIdentities;
+        FoldedBatchNorms = plan.FoldedBatchNorms;
+        FusedActivations = plan.FusedActivations;
+        InPlaceConcats = plan.InPlaceConcats;
+        CopiedConcats = plan.CopiedConcats;
+        _profile = options.Profile;
+        _ticks = new long[_steps.Length];
+        _arena = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(ArenaBytes, 64), 64);
+        _ownsWorkers = options.Workers is null && threads > 1;
+        _workers = options.Workers ?? (_ownsWorkers ? new WorkerGroup(threads) : null);
+        Threads = threads;
+    }
+
+    /// <summary>Plans a graph.</summary>
+    /// <exception cref="NotSupportedException">An operator or data type the executor cannot run (the node is named), or more than one input or output.</exception>
+    /// <exception cref="ArgumentException">A layer the kernels reject (the node is named), or bad options.</exception>
+    public static InferenceSession Create(NetworkGraph graph, InferenceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(options);
+        return new InferenceSession(graph, options);
+    }
+
+    /// <summary>Plans one of the <see cref="Zoo.ModelZoo"/> networks (default seed, batch 1).</summary>
+    /// <exception cref="ArgumentException">An unknown name.</exception>
+    public static InferenceSession FromZoo(string name, InferenceOptions? options = null) =>
+        Create(Zoo.ModelZoo.Create(name), options ?? new InferenceOptions());
+
+    /// <summary>The graph's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Threads the layers run on (the worker group's size, or 1).</summary>
+    public int Threads { get; }
+
+    /// <summary>The NHWC input shape.</summary>
+    public TensorShape InputShape { get; }
+
+    /// <summary>The NHWC output shape.</summary>
+    public TensorShape OutputShape { get; }
+
+    /// <summary>Bytes of the arena that holds every intermediate tensor.</summary>
+    public long ArenaBytes { get; }
+
+    /// <summary>Bytes of all intermediate tensors (after the passes) if each had its own buffer.</summary>
+    public long TotalIntermediateBytes { get; }
+
+    /// <summary>Time to plan: passes, algorithm choice, weight packing and the memory plan.</summary>
+    public TimeSpan PlanBuildTime { get; }
+
+    /// <summary>Dropout and Flatten nodes removed.</summary>
+    public int RemovedIdentities { get; }
+
+    /// <summary>Batch normalizations folded into convolutions.</summary>
+    public int FoldedBatchNorms { get; }
+
+    /// <summary>Activations fused into their producers.</summary>
+    public int FusedActivations { get; }
+
+    /// <summary>Concats whose inputs are written straight into the output's channel slices.</summary>
+    public int InPlaceConcats { get; }
+
+    /// <summary>Concats that copy their inputs.</summary>
+    public int CopiedConcats { get; }
+
+    /// <summary>Executed layers.</summary>
+    public int LayerCount => _steps.Length;
+
+    /// <summary>The kernel (algorithm and ISA) chosen for every executed layer, in order.</summary>
+    public IReadOnlyList<(string Name, string Operator, string Algorithm)> Layers =>
+        _steps.Select(s => (s.Info.Name, s.Info.Operator, s.Info.Algorithm)).ToArray();
+
+    /// <summary>Per-layer mean times over all runs so far; empty unless <see cref="InferenceOptions.Profile"/> was set.</summary>
+    public IReadOnlyList<LayerProfile> Profile
+    {
+        get
+        {
+            if (!_profile || _profiledRuns == 0)
+            {
+                return [];
+            }
+
+            return _steps.Select((s, i) =>
+            {
+                double ms = Stopwatch.GetElapsedTime(0, _ticks[i]).TotalMilliseconds / _profiledRuns;
+                return new LayerProfile(s.Info.Name, s.Info.Operator, s.Info.InputShape, s.Info.OutputShape, s.Info.Algorithm, ms, ms > 0 ? s.Info.Flops / (ms * 1e6) : 0);
+            }).ToArray();
+        }
+    }
+
+    /// <summary>Clears the profile's accumulated times (to leave warm-up runs out).</summary>
+    public void ResetProfile()
+    {
+        Array.Clear(_ticks);
+        _profiledRuns = 0;
+    }
+
+    /// <summary>Runs the network on one NHWC input.</summary>
+    /// <exception cref="ArgumentException">The input or output does not have the network's element count (both are stated).</exception>
+    /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
+    public void Run(ReadOnlySpan<float> input, Span<float> output)
+    {
+        ObjectDisposedException.ThrowIf(_arena == null, this);
+        if (input.Length != InputShape.ElementCount)
+        {
+            throw new ArgumentException($"Network '{Name}': the input must be {InputShape} ({InputShape.ElementCount} floats); {input.Length} floats were given.", nameof(input));
+        }
+
+        if (output.Length != OutputShape.ElementCount)
+        {
+            throw new ArgumentException($"Network '{Name}': the output must be {OutputShape} ({OutputShape.ElementCount} floats); a span of {output.Length} floats was given.", nameof(output));
+        }
+
+        fixed (float* pi = input)
+        fixed (float* po = output)
+        {
+            var buffers = new RunBuffers(_arena, pi, po);
+            if (!_profile)
+            {
+                foreach (ExecutionStep step in _steps)
+                {
+                    step.Run(buffers, _workers);
+                }
+
+                return;
+            }
+
+            long last = Stopwatch.GetTimestamp();
+            for (int i = 0; i < _steps.Length; i++)
+            {
+                _steps[i].Run(buffers, _workers);
+                long now = Stopwatch.GetTimestamp();
+                _ticks[i] += now - last;
+                last = now;
+            }
+
+            _profiledRuns++;
+        }
+    }
+
+    /// <summary>Runs the network on a tensor whose shape must be the input's, into a new output array.</summary>
+    /// <exception cref="ArgumentException">The input has the wrong length.</exception>
+    public float[] Run(ReadOnlySpan<float> input)
+    {
+        var output = new float[OutputShape.ElementCount];
+        Run(input, output);
+        return output;
+    }
+
+    /// <summary>Frees the arena, the packed weights and the worker threads.</summary>
+    public void Dispose()
+    {
+        if (_arena == null)
+        {
+            return;
+        }
+
+        foreach (ExecutionStep s in _steps)
+        {
+            s.Dispose();
+        }
+
+        if (_ownsWorkers)
+        {
+            _workers!.Dispose();
+        }
+
+        NativeMemory.AlignedFree(_arena);
+        _arena = null;
+    }
+}
