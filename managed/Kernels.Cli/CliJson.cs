@@ -9,4 +9,6 @@ namespace Kernels.Cli;
 [JsonSerializable(typeof(PeakReport))]
 [JsonSerializable(typeof(GemmBenchReport))]
 [JsonSerializable(typeof(ConvBenchReport))]
+[JsonSerializable(typeof(IReadOnlyList<ModelBenchReport>))]
+[JsonSerializable(typeof(RunReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Kernels.Cli;
 
-/// <summary>The command tree: <c>devices</c>, <c>bench peak</c>, <c>bench gemm</c>, <c>bench conv</c>.</summary>
+/// <summary>The command tree: <c>devices</c>, <c>run</c>, <c>bench peak</c>, <c>bench gemm</c>, <c>bench conv</c>, <c>bench models</c>.</summary>
 internal static class KernelsCommand
 {
     public static RootCommand Create(CliContext context)
@@ -12,11 +12,13 @@ internal static class KernelsCommand
             BenchPeakCommand.Create(context),
             BenchGemmCommand.Create(context),
             BenchConvCommand.Create(context),
+            BenchModelsCommand.Create(context),
         };
 
         return new RootCommand("Kernels: CNN inference kernels for ARM big.LITTLE and x86 CPUs.")
         {
             DevicesCommand.Create(context),
+            RunCommand.Create(context),
             bench,
         };
     }

@@ -104,3 +104,18 @@ internal sealed record ConvCandidate(string Algorithm, string Kernel, double Ms,
 /// <param name="MsWithReorders">Median ms including the reorders from and to NHWC, when the layout is not NHWC.</param>
 internal sealed record ConvBaselineCandidate(
     string Algorithm, string? Implementation, string? Layout, double? Ms, double? MsWithReorders, double? Gflops, string? Unsupported);
+
+/// <summary>One network of <c>bench models</c> (the JSON output is an array of these).</summary>
+internal sealed record ModelBenchReport(
+    string Name, int Threads, double MinMs, double MedianMs, double P90Ms, double ImagesPerSecond,
+    double PlanMs, long ArenaBytes, long IntermediateBytes, int Iterations);
+
+/// <summary><c>kernels run</c>'s result; <see cref="Layers"/> only with --profile.</summary>
+internal sealed record RunReport(
+    string Model, int Threads, int Iterations, int Warmup, double MinMs, double MedianMs, double P90Ms, double MeanMs,
+    double ImagesPerSecond, double PlanMs, long ArenaBytes, string InputShape, string OutputShape, int TopClass,
+    string? OutputFile, IReadOnlyList<LayerReport>? Layers);
+
+/// <summary>One layer of a profiled run: mean ms per run and its share of the layers' total.</summary>
+internal sealed record LayerReport(
+    string Name, string Operator, string InputShape, string OutputShape, string Algorithm, double Milliseconds, double Gflops, double Share);

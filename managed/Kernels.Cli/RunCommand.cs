@@ -1,0 +1,219 @@
+using System.CommandLine;
+using System.Text.Json;
+using Kernels.Core;
+using Kernels.Core.Threading;
+using Kernels.Core.Topology;
+using Kernels.Cpu.Diagnostics;
+using Kernels.Graph.Execution;
+using Kernels.Graph.IO;
+using Kernels.Graph.Onnx;
+using Kernels.Graph.Zoo;
+using Spectre.Console;
+
+namespace Kernels.Cli;
+
+/// <summary><c>kernels run &lt;zoo-name|model.onnx&gt;</c>: plans a network, runs it, reports latency (and per-layer times).</summary>
+internal static class RunCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var model = new Argument<string>("model") { Description = $"A zoo network ({string.Join(", ", ModelZoo.Names)}) or an .onnx file." };
+        var input = new Option<string?>("--input") { Description = "Input .npy (float32, NHWC or NCHW with the network's shape); default: a seeded random input." };
+        var output = new Option<string?>("--output") { Description = "Write the output to this .npy file (float32; [N, C] for a classifier, else NHWC)." };
+        var threads = new Option<int>("--threads") { Description = "Threads, pinned to the fastest cores first.", DefaultValueFactory = _ => 1 };
+        var iterations = new Option<int>("--iterations") { Description = "Timed runs.", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed runs before timing.", DefaultValueFactory = _ => 5 };
+        var profile = new Option<bool>("--profile") { Description = "Add a per-layer table: operator, shapes, algorithm, ms, GFLOP/s, share of the total." };
+        Option<bool> json = KernelsCommand.JsonOption();
+        var command = new Command("run", "Run a network: median and p90 latency, images/s, optionally per-layer times.")
+        {
+            model, input, output, threads, iterations, warmup, profile, json,
+        };
+        command.SetAction(parse => Execute(
+            context, parse.GetValue(model)!, parse.GetValue(input), parse.GetValue(output), parse.GetValue(threads),
+            parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(json)));
+        return command;
+    }
+
+    private static int Execute(CliContext context, string model, string? inputPath, string? outputPath, int threads, int iterations, int warmup, bool profile, bool json)
+    {
+        CpuTopology topology = CpuTopology.Detect();
+        KernelsCommand.CheckThreads(threads, topology.CoreCount);
+        BenchModelsCommand.CheckRuns(iterations, warmup);
+        bool isZoo = ModelZoo.Names.Contains(model, StringComparer.OrdinalIgnoreCase);
+        if (!isZoo && !File.Exists(model))
+        {
+            throw new UsageException(
+                model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || model.Contains('/')
+                    ? $"no such model file: {model}"
+                    : $"'{model}' is neither a zoo network ({string.Join(", ", ModelZoo.Names)}) nor an existing .onnx file.");
+        }
+
+        NpyArray? inputArray = null;
+        if (inputPath is not null)
+        {
+            if (!File.Exists(inputPath))
+            {
+                throw new UsageException($"no such input file: {inputPath}");
+            }
+
+            inputArray = Load(inputPath);
+        }
+
+        IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
+        using var pin = ThreadAffinity.PinCurrentThread(cores[0]);
+        using var workers = new WorkerGroup(threads, cores, "run");
+        var options = new InferenceOptions { Workers = workers, Profile = profile };
+        context.WriteProgress($"planning {model}...");
+        using var session = isZoo ? InferenceSession.FromZoo(model, options) : InferenceSession.Create(Import(model), options);
+        var input = inputArray is null ? LatencyStats.RandomInput(session.InputShape.ElementCount) : ToNhwc(inputArray, session.InputShape, inputPath!);
+        var result = new float[session.OutputShape.ElementCount];
+
+        context.WriteProgress($"{session.Name}: {session.LayerCount} layers, plan {session.PlanBuildTime.TotalMilliseconds:0} ms; {warmup} warm-up and {iterations} timed runs on {threads} thread(s)...");
+        LatencyStats stats = RunWithProgress(context, session, input, result, warmup, iterations, showBar: !json);
+
+        if (outputPath is not null)
+        {
+            var shape = session.OutputShape;
+            long[] dims = shape.H == 1 && shape.W == 1 ? [shape.N, shape.C] : [shape.N, shape.H, shape.W, shape.C];
+            NpyArray.FromFloats(dims, result).Save(outputPath);
+        }
+
+        var layers = profile ? Layers(session) : null;
+        var report = new RunReport(
+            session.Name, threads, iterations, warmup, stats.MinMs, stats.MedianMs, stats.P90Ms, stats.MeanMs,
+            stats.ImagesPerSecond(session.InputShape.N), session.PlanBuildTime.TotalMilliseconds, session.ArenaBytes,
+            session.InputShape.ToString(), session.OutputShape.ToString(), TopClass(result, session.OutputShape), outputPath, layers);
+        if (json)
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(report, CliJsonContext.Default.RunReport));
+            return ExitCodes.Success;
+        }
+
+        var summary = new Table();
+        summary.AddColumns("Network", "Threads", "min ms", "median ms", "p90 ms", "images/s", "plan ms", "arena MiB", "top-1 of image 0");
+        summary.AddRow(report.Model, threads.ToString(), $"{report.MinMs:0.00}", $"{report.MedianMs:0.00}", $"{report.P90Ms:0.00}",
+            $"{report.ImagesPerSecond:0.0}", $"{report.PlanMs:0}", $"{report.ArenaBytes / 1048576.0:0.0}", report.TopClass.ToString());
+        context.Console.Write(summary);
+        if (layers is not null)
+        {
+            var table = new Table();
+            table.AddColumns("Layer", "Operator", "Input", "Output", "Algorithm", "ms", "GFLOP/s", "share");
+            foreach (var l in layers)
+            {
+                table.AddRow(Markup.Escape(l.Name), Markup.Escape(l.Operator), l.InputShape, l.OutputShape, Markup.Escape(l.Algorithm),
+                    $"{l.Milliseconds:0.000}", $"{l.Gflops:0.0}", $"{l.Share:P1}");
+            }
+
+            context.Console.Write(table);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static LatencyStats RunWithProgress(CliContext context, InferenceSession session, float[] input, float[] output, int warmup, int iterations, bool showBar)
+    {
+        if (!showBar || Console.IsErrorRedirected || !ReferenceEquals(context.Error, Console.Error))
+        {
+            return LatencyStats.Measure(session, input, output, warmup, iterations);
+        }
+
+        LatencyStats? stats = null;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console.Progress().Start(ctx =>
+        {
+            var task = ctx.AddTask($"{session.Name}", maxValue: iterations);
+            stats = LatencyStats.Measure(session, input, output, warmup, iterations, done => task.Value = done);
+        });
+        return stats!;
+    }
+
+    private static Kernels.Graph.NetworkGraph Import(string path)
+    {
+        try
+        {
+            return OnnxImporter.Load(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        {
+            throw new UsageException($"{path}: {e.Message}");
+        }
+    }
+
+    private static NpyArray Load(string path)
+    {
+        try
+        {
+            return NpyArray.Load(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>The .npy input as NHWC: accepted as [N,H,W,C] or, converted, as ONNX's [N,C,H,W].</summary>
+    private static float[] ToNhwc(NpyArray array, TensorShape shape, string path)
+    {
+        if (array.DataType != DataType.Float32)
+        {
+            throw new UsageException($"{path}: the input must be float32; it is {array.DataType}.");
+        }
+
+        var dims = array.Shape;
+        string expected = $"[{shape.N}, {shape.H}, {shape.W}, {shape.C}] (NHWC) or [{shape.N}, {shape.C}, {shape.H}, {shape.W}] (NCHW)";
+        if (dims.Count != 4)
+        {
+            throw new UsageException($"{path}: the input has shape ({string.Join(", ", dims)}); expected {expected}.");
+        }
+
+        var values = array.ToFloats();
+        if (dims[0] == shape.N && dims[1] == shape.H && dims[2] == shape.W && dims[3] == shape.C)
+        {
+            return values;
+        }
+
+        if (dims[0] == shape.N && dims[1] == shape.C && dims[2] == shape.H && dims[3] == shape.W)
+        {
+            var nhwc = new float[values.Length];
+            int hw = shape.H * shape.W;
+            for (int n = 0; n < shape.N; n++)
+            {
+                for (int c = 0; c < shape.C; c++)
+                {
+                    for (int p = 0; p < hw; p++)
+                    {
+                        nhwc[((long)n * hw + p) * shape.C + c] = values[((long)n * shape.C + c) * hw + p];
+                    }
+                }
+            }
+
+            return nhwc;
+        }
+
+        throw new UsageException($"{path}: the input has shape ({string.Join(", ", dims)}); expected {expected}.");
+    }
+
+    private static int TopClass(float[] output, TensorShape shape)
+    {
+        int best = 0;
+        for (int c = 1; c < shape.C && c < output.Length; c++)
+        {
+            if (output[c] > output[best])
+            {
+                best = c;
+            }
+        }
+
+        return best;
+    }
+
+    private static List<LayerReport> Layers(InferenceSession session)
+    {
+        var profile = session.Profile;
+        double total = profile.Sum(static l => l.Milliseconds);
+        return profile.Select(l => new LayerReport(
+            l.Name, l.Operator, l.InputShape.ToString(), l.OutputShape.ToString(), l.Algorithm, l.Milliseconds, l.Gflops,
+            total > 0 ? l.Milliseconds / total : 0)).ToList();
+    }
+}
