@@ -30,6 +30,7 @@ public static class OnnxImporter
     [
         "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gemm",
         "GlobalAveragePool", "Identity", "LRN", "LeakyRelu", "MatMul", "MaxPool", "Relu", "Reshape", "Softmax", "Add",
+        "Sigmoid", "HardSigmoid",
     ];
 
     /// <summary>Reads and imports an .onnx file.</summary>
@@ -216,6 +217,15 @@ public static class OnnxImporter
                     }
 
                 case "Clip": ImportClip(); return;
+                case "Sigmoid": OnlyOutputs(1); Elementwise(x => _builder.Sigmoid(x, IrName())); return;
+                case "HardSigmoid":
+                    {
+                        OnlyOutputs(1);
+                        float alpha = FloatAttribute("alpha", 0.2f), beta = FloatAttribute("beta", 0.5f);
+                        Elementwise(x => _builder.HardSigmoid(x, alpha, beta, IrName()));
+                        return;
+                    }
+
                 case "LRN": ImportLrn(); return;
                 case "Concat": ImportConcat(); return;
                 case "Flatten": ImportFlatten(); return;
