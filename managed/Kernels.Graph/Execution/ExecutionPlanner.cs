@@ -265,6 +265,15 @@ internal static class ExecutionPlanner
                     return new ConcatCopyStep(Info("copy", 0), inputs, channels, (long)outShape.N * outShape.H * outShape.W, y, outStride);
                 }
 
+                case OperatorKind.Sigmoid:
+                    return new SigmoidStep(Info("sigmoid", 4.0 * inShape.ElementCount), inShape.ElementCount, x, y);
+
+                case OperatorKind.HardSigmoid:
+                {
+                    HardSigmoidAttributes a = n.Source.GetAttributes<HardSigmoidAttributes>();
+                    return new HardSigmoidStep(Info("hard-sigmoid", 3.0 * inShape.ElementCount), a.Alpha, a.Beta, inShape.ElementCount, x, y);
+                }
+
                 default:
                     throw new NotSupportedException($"Node '{n.Name}': the executor has no {n.Kind} step.");
             }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Kernels.Core;
 using Kernels.Core.Threading;
 using Kernels.Cpu;
@@ -125,6 +126,52 @@ internal sealed unsafe class ConcatCopyStep(PlanStepInfo info, TensorRef[] input
             }
 
             offset += c;
+        }
+    }
+}
+
+/// <summary>Dense element-wise 1 / (1 + e^-x), SIMD over <see cref="Vector{T}"/> lanes; the input may be the output.</summary>
+internal sealed unsafe class SigmoidStep(PlanStepInfo info, long count, TensorRef input, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers)
+    {
+        float* x = b[input], y = b[output];
+        long i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            Vector<float> one = Vector<float>.One;
+            for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector<float> v = Vector.Load(x + i);
+                Vector.Store(one / (one + Vector.Exp(-v)), y + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            y[i] = 1f / (1f + MathF.Exp(-x[i]));
+        }
+    }
+}
+
+/// <summary>Dense element-wise max(0, min(1, α·x + β)), SIMD over <see cref="Vector{T}"/> lanes; the input may be the output.</summary>
+internal sealed unsafe class HardSigmoidStep(PlanStepInfo info, float alpha, float beta, long count, TensorRef input, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers)
+    {
+        float* x = b[input], y = b[output];
+        long i = 0;
+        var a = new Vector<float>(alpha);
+        var c = new Vector<float>(beta);
+        for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            Vector<float> v = Vector.FusedMultiplyAdd(Vector.Load(x + i), a, c);
+            Vector.Store(Vector.Min(Vector.Max(v, Vector<float>.Zero), Vector<float>.One), y + i);
+        }
+
+        for (; i < count; i++)
+        {
+            y[i] = Math.Clamp(MathF.FusedMultiplyAdd(x[i], alpha, beta), 0f, 1f);
         }
     }
 }

@@ -198,6 +198,14 @@ public sealed class GraphBuilder
         return Add(OperatorKind.Softmax, name, [input], [], new SoftmaxDescriptor(x.N, x.H, x.W, x.C));
     }
 
+    /// <summary>1 / (1 + e^-x) element-wise.</summary>
+    public Value Sigmoid(Value input, string? name = null) => Add(OperatorKind.Sigmoid, name, [input], [], null);
+
+    /// <summary>max(0, min(1, α·x + β)) element-wise (ONNX HardSigmoid).</summary>
+    /// <exception cref="ArgumentException">α or β is not finite.</exception>
+    public Value HardSigmoid(Value input, float alpha = 0.2f, float beta = 0.5f, string? name = null) =>
+        Add(OperatorKind.HardSigmoid, name, [input], [], new HardSigmoidAttributes(alpha, beta));
+
     /// <summary>Dropout: the identity at inference.</summary>
     public Value Dropout(Value input, float ratio = 0.5f, string? name = null) =>
         Add(OperatorKind.Dropout, name, [input], [], new DropoutAttributes(ratio));

@@ -32,3 +32,19 @@ public sealed record DropoutAttributes(float Ratio = 0.5f)
         }
     }
 }
+
+/// <summary>Attributes of <see cref="OperatorKind.HardSigmoid"/>: y = max(0, min(1, α·x + β)).</summary>
+/// <param name="Alpha">The slope; ONNX defaults to 0.2.</param>
+/// <param name="Beta">The offset; ONNX defaults to 0.5.</param>
+public sealed record HardSigmoidAttributes(float Alpha = 0.2f, float Beta = 0.5f)
+{
+    /// <summary>Throws unless α and β are finite.</summary>
+    /// <exception cref="ArgumentException">α or β is not finite.</exception>
+    public void Validate()
+    {
+        if (!float.IsFinite(Alpha) || !float.IsFinite(Beta))
+        {
+            throw new ArgumentException($"Alpha and Beta must be finite; they are {Alpha} and {Beta}.", nameof(Alpha));
+        }
+    }
+}

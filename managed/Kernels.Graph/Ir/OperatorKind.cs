@@ -54,4 +54,10 @@ public enum OperatorKind
 
     /// <summary>N×H×W×C → N×1×1×(H·W·C) in NHWC order; no attributes.</summary>
     Flatten,
+
+    /// <summary>1 / (1 + e^-x) element-wise; no attributes.</summary>
+    Sigmoid,
+
+    /// <summary>max(0, min(1, α·x + β)) element-wise; attributes: <see cref="HardSigmoidAttributes"/>.</summary>
+    HardSigmoid,
 }

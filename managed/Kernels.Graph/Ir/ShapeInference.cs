@@ -121,6 +121,12 @@ public static class ShapeInference
             case OperatorKind.Dropout:
                 c.Validate(c.Attributes<DropoutAttributes>(attributes).Validate);
                 return x;
+            case OperatorKind.Sigmoid:
+                c.NoAttributes(attributes);
+                return x;
+            case OperatorKind.HardSigmoid:
+                c.Validate(c.Attributes<HardSigmoidAttributes>(attributes).Validate);
+                return x;
             case OperatorKind.Flatten:
             {
                 c.NoAttributes(attributes);

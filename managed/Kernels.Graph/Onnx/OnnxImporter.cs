@@ -30,6 +30,7 @@ public static class OnnxImporter
     [
         "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gemm",
         "GlobalAveragePool", "Identity", "LRN", "LeakyRelu", "MatMul", "MaxPool", "Relu", "Reshape", "Softmax", "Add",
+        "Sigmoid", "HardSigmoid",
     ];
 
     /// <summary>Reads and imports an .onnx file.</summary>
@@ -56,9 +57,23 @@ public static class OnnxImporter
     /// <summary>An IR value with the ONNX arrangement it carries.</summary>
     private sealed record Imported(Value Value, OnnxLayoutKind Kind, int Channels, int Height, int Width)
     {
-        public long[] OnnxDims => Kind == OnnxLayoutKind.Nchw
-            ? [Value.Shape.N, Channels, Height, Width]
-            : [Value.Shape.N, Value.Shape.C];
+        /// <summary>The ONNX rank of a <see cref="OnnxLayoutKind.ChannelsLast"/> value (1 or 3); unused otherwise.</summary>
+        public int ChannelsLastRank { get; init; }
+
+        public long[] OnnxDims => Kind switch
+        {
+            OnnxLayoutKind.Nchw => [Value.Shape.N, Channels, Height, Width],
+            OnnxLayoutKind.ChannelsLast when ChannelsLastRank == 1 => [Value.Shape.C],
+            OnnxLayoutKind.ChannelsLast => [Value.Shape.N, Value.Shape.W, Value.Shape.C],
+            _ => [Value.Shape.N, Value.Shape.C],
+        };
+
+        public int Rank => Kind switch
+        {
+            OnnxLayoutKind.Nchw => 4,
+            OnnxLayoutKind.ChannelsLast => ChannelsLastRank,
+            _ => 2,
+        };
     }
 
     private sealed class Importer
@@ -179,7 +194,7 @@ public static class OnnxImporter
             switch (node.OpType)
             {
                 case "Constant": ImportConstant(); return;
-                case "Identity": Define(Activation(0)); return;
+                case "Identity": Define(Activation(0, channelsLast: true)); return;
                 case "Dropout": ImportDropout(); return;
                 case "Conv": ImportConv(); return;
                 case "MaxPool":
@@ -202,6 +217,15 @@ public static class OnnxImporter
                     }
 
                 case "Clip": ImportClip(); return;
+                case "Sigmoid": OnlyOutputs(1); Elementwise(x => _builder.Sigmoid(x, IrName())); return;
+                case "HardSigmoid":
+                    {
+                        OnlyOutputs(1);
+                        float alpha = FloatAttribute("alpha", 0.2f), beta = FloatAttribute("beta", 0.5f);
+                        Elementwise(x => _builder.HardSigmoid(x, alpha, beta, IrName()));
+                        return;
+                    }
+
                 case "LRN": ImportLrn(); return;
                 case "Concat": ImportConcat(); return;
                 case "Flatten": ImportFlatten(); return;
@@ -239,8 +263,23 @@ public static class OnnxImporter
         private bool IsConstant(string name) =>
             !_values.ContainsKey(name) && (_constants.ContainsKey(name) || _bound.ContainsKey(name));
 
-        /// <summary>The activation at input <paramref name="index"/> (a graph input becomes an IR input on first use).</summary>
-        private Imported Activation(int index)
+        /// <summary>
+        /// The activation at input <paramref name="index"/> (a graph input becomes an IR input on first use). A rank-1 or
+        /// rank-3 value is accepted only when <paramref name="channelsLast"/> says the operator is element-wise (or works
+        /// on the last axis), the one case where holding it as N×1×W×C is unambiguous.
+        /// </summary>
+        private Imported Activation(int index, bool channelsLast = false)
+        {
+            Imported value = ActivationAnyLayout(index);
+            if (value.Kind == OnnxLayoutKind.ChannelsLast && !channelsLast)
+            {
+                throw Unsupported($"input '{_node.Inputs[index]}' has rank {value.Rank}; the operator needs an N×C×H×W tensor or an N×C matrix");
+            }
+
+            return value;
+        }
+
+        private Imported ActivationAnyLayout(int index)
         {
             if (!HasInput(index))
             {
@@ -278,7 +317,9 @@ public static class OnnxImporter
             {
                 4 => new Imported(_builder.Input(name, new TensorShape(dims[0], dims[2], dims[3], dims[1])), OnnxLayoutKind.Nchw, dims[1], dims[2], dims[3]),
                 2 => new Imported(_builder.Input(name, new TensorShape(dims[0], 1, 1, dims[1])), OnnxLayoutKind.Matrix, dims[1], 1, 1),
-                _ => throw Unsupported($"graph input '{name}' has rank {dims.Length}; only N×C×H×W and N×C tensors are supported"),
+                3 => new Imported(_builder.Input(name, new TensorShape(dims[0], 1, dims[1], dims[2])), OnnxLayoutKind.ChannelsLast, dims[2], 1, dims[1]) { ChannelsLastRank = 3 },
+                1 => new Imported(_builder.Input(name, new TensorShape(1, 1, 1, dims[0])), OnnxLayoutKind.ChannelsLast, dims[0], 1, 1) { ChannelsLastRank = 1 },
+                _ => throw Unsupported($"graph input '{name}' has rank {dims.Length}; only ranks 1 to 4 are supported"),
             };
             _values[name] = value;
             _inputLayouts.Add(Layout(name, value));
@@ -453,13 +494,13 @@ public static class OnnxImporter
                 throw Unsupported("training_mode is true; only inference is supported");
             }
 
-            Imported x = Activation(0);
+            Imported x = Activation(0, channelsLast: true);
             Define(x with { Value = _builder.Dropout(x.Value, name: IrName()) });
         }
 
         private void Elementwise(Func<Value, Value> make)
         {
-            Imported x = Activation(0);
+            Imported x = Activation(0, channelsLast: true);
             Define(x with { Value = make(x.Value) });
         }
 
@@ -739,12 +780,27 @@ public static class OnnxImporter
         private void ImportSoftmax()
         {
             OnlyOutputs(1);
-            Imported x = Activation(0);
-            int rank = x.Kind == OnnxLayoutKind.Nchw ? 4 : 2;
+            Imported x = Activation(0, channelsLast: true);
+            int rank = x.Rank;
             long axis = IntAttribute("axis", _opset < 13 ? 1 : -1);
             if (axis < 0)
             {
                 axis += rank;
+            }
+
+            if (x.Kind == OnnxLayoutKind.ChannelsLast)
+            {
+                // Opset < 13 normalizes over the axes from 'axis' on: the last axis alone when those before it are 1.
+                long[] dims = x.OnnxDims;
+                bool last = axis == rank - 1
+                    || (_opset < 13 && axis >= 0 && axis < rank && dims[(int)axis..^1].All(d => d == 1));
+                if (!last)
+                {
+                    throw Unsupported($"axis {IntAttribute("axis", _opset < 13 ? 1 : -1)} on a rank-{rank} input is not supported; only the last axis");
+                }
+
+                Define(x with { Value = _builder.Softmax(x.Value, IrName()) });
+                return;
             }
 
             // Opset < 13 normalizes over all axes from 'axis' on; opset 13 over 'axis' alone. Either way, the IR's
@@ -843,8 +899,8 @@ public static class OnnxImporter
                 throw Unsupported("only the sum of two activations of the same shape is supported");
             }
 
-            Imported a = Activation(0), b = Activation(1);
-            if (a.Kind != b.Kind || a.Channels != b.Channels || a.Height != b.Height || a.Width != b.Width || a.Value.Shape != b.Value.Shape)
+            Imported a = Activation(0, channelsLast: true), b = Activation(1, channelsLast: true);
+            if (a.Kind != b.Kind || a.Rank != b.Rank || a.Channels != b.Channels || a.Height != b.Height || a.Width != b.Width || a.Value.Shape != b.Value.Shape)
             {
                 throw Unsupported(string.Create(
                     CultureInfo.InvariantCulture,

@@ -14,6 +14,12 @@ public enum OnnxLayoutKind
     /// Flatten): the same elements, permuted within each row.
     /// </summary>
     FlattenedNhwc,
+
+    /// <summary>
+    /// An ONNX tensor of rank 1 ([C]) or rank 3 ([N, W, C]) held as N×1×W×C (same element order, the last axis as
+    /// channels); only element-wise operators and a softmax over the last axis accept it.
+    /// </summary>
+    ChannelsLast,
 }
 
 /// <summary>
@@ -22,7 +28,7 @@ public enum OnnxLayoutKind
 /// </summary>
 /// <param name="OnnxName">The ONNX value name.</param>
 /// <param name="Value">The IR value.</param>
-/// <param name="OnnxDims">The ONNX dimensions (rank 4 for <see cref="OnnxLayoutKind.Nchw"/>, rank 2 otherwise).</param>
+/// <param name="OnnxDims">The ONNX dimensions (rank 4 for <see cref="OnnxLayoutKind.Nchw"/>, rank 1 or 3 for <see cref="OnnxLayoutKind.ChannelsLast"/>, rank 2 otherwise).</param>
 /// <param name="Kind">The arrangement.</param>
 /// <param name="Channels">C of the NCHW source (the tensor itself for <see cref="OnnxLayoutKind.Nchw"/>; the flattened one for <see cref="OnnxLayoutKind.FlattenedNhwc"/>; the columns otherwise).</param>
 /// <param name="Height">H of the NCHW source (1 for a plain matrix).</param>
@@ -76,7 +82,7 @@ public sealed record OnnxTensorLayout(
     private int[] NchwToNhwc(int length)
     {
         var map = new int[length];
-        if (Kind == OnnxLayoutKind.Matrix || Channels == 1 || Height * Width == 1)
+        if (Kind is OnnxLayoutKind.Matrix or OnnxLayoutKind.ChannelsLast || Channels == 1 || Height * Width == 1)
         {
             for (int i = 0; i < length; i++)
             {

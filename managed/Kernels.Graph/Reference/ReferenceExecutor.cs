@@ -82,9 +82,14 @@ public static class ReferenceExecutor
             OperatorKind.FullyConnected => FullyConnected(node.GetAttributes<FullyConnectedDescriptor>(), x[0], Doubles(node, 0), node.Constants.Count > 1 ? Doubles(node, 1) : null),
             OperatorKind.Softmax => Softmax(s, x[0]),
             OperatorKind.Dropout or OperatorKind.Flatten => (double[])x[0].Clone(),
+            OperatorKind.Sigmoid => Array.ConvertAll(x[0], v => 1.0 / (1.0 + Math.Exp(-v))),
+            OperatorKind.HardSigmoid => HardSigmoid(node.GetAttributes<HardSigmoidAttributes>(), x[0]),
             _ => throw new NotSupportedException($"Node '{node.Name}': the reference executor has no {node.Kind}."),
         };
     }
+
+    private static double[] HardSigmoid(HardSigmoidAttributes a, double[] x) =>
+        Array.ConvertAll(x, v => Math.Max(0.0, Math.Min(1.0, ((double)a.Alpha * v) + a.Beta)));
 
     private static double[] Doubles(Node node, int constant) => Array.ConvertAll(node.Constants[constant].Data.ToArray(), v => (double)v);
 

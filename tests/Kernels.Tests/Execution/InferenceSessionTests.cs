@@ -231,4 +231,23 @@ public sealed class InferenceSessionTests(ITestOutputHelper output)
         var e = Assert.Throws<NotSupportedException>(() => InferenceSession.Create(graph, new InferenceOptions()));
         Assert.Contains("two-outputs", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void SigmoidAndHardSigmoidMatchReferenceIncludingTails()
+    {
+        // 3·5·7·3 = 315 elements: not a multiple of any vector width, so the scalar tail runs too.
+        var b = new GraphBuilder("sigmoids");
+        Value x = b.Input("x", new TensorShape(3, 5, 7, 3));
+        NetworkGraph graph = b.Build(b.HardSigmoid(b.Sigmoid(x), alpha: 3f, beta: -1.2f));
+        float[] input = RandomInput(x.Shape, seed: 3);
+        for (int i = 0; i < input.Length; i++)
+        {
+            input[i] *= 8f;
+        }
+
+        using var session = InferenceSession.Create(graph, new InferenceOptions());
+        Assert.Equal(2, session.LayerCount);
+        double error = RelativeL2(session.Run(input), ReferenceExecutor.Run(graph, input));
+        Assert.True(error <= Tolerance, $"relative L2 error {error:E3}");
+    }
 }

@@ -1,4 +1,5 @@
 using Kernels.Graph;
+using Kernels.Graph.Execution;
 using Kernels.Graph.Onnx;
 using Kernels.Graph.Reference;
 using Xunit;
@@ -8,12 +9,17 @@ namespace Kernels.Tests.Onnx;
 
 /// <summary>
 /// Runs every libonnx-testdata node test whose operators the importer supports through the reference executor and
-/// compares with the expected outputs (ONNX's backend tolerance: rtol 1e-3, atol 1e-7).
+/// compares with the expected outputs (ONNX's backend tolerance: rtol 1e-3, atol 1e-7); then runs each through the
+/// optimized <see cref="InferenceSession"/> (where the session can plan the graph: one input and one output) and
+/// compares at the same tolerance.
 /// </summary>
 public sealed class OnnxConformanceTests(ITestOutputHelper output)
 {
     private const double RelativeTolerance = 1e-3;
     private const double AbsoluteTolerance = 1e-7;
+
+    /// <summary>Node tests that pass on the reference executor but not on the optimized session (asserted on the reference only).</summary>
+    private static readonly HashSet<string> OptimizedKnownFailures = new(StringComparer.Ordinal);
 
     /// <summary>Imports one test with its non-first inputs bound (weights are inputs in ONNX's node tests).</summary>
     private static OnnxImportedModel Import(OnnxTestCase test, OnnxTestDataSet set, out OnnxModel model)
@@ -36,8 +42,8 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
         return OnnxImporter.ImportModel(model, bound);
     }
 
-    /// <summary>Null when the run matches; otherwise what differs.</summary>
-    private static string? RunAndCompare(OnnxTestCase test)
+    /// <summary>Null when the run matches; otherwise what differs. <paramref name="optimized"/> runs the <see cref="InferenceSession"/>.</summary>
+    private static string? RunAndCompare(OnnxTestCase test, bool optimized)
     {
         foreach (OnnxTestDataSet set in test.DataSets)
         {
@@ -51,7 +57,7 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
                 feeds[layout.Value.Name] = layout.ToInternal(OnnxTensor.Load(set.Inputs[index]).ToFloatArray());
             }
 
-            IReadOnlyDictionary<string, double[]> results = ReferenceExecutor.RunAll(imported.Graph, feeds);
+            IReadOnlyDictionary<string, double[]> results = optimized ? RunOptimized(imported, feeds) : ReferenceExecutor.RunAll(imported.Graph, feeds);
             for (int o = 0; o < imported.Outputs.Count; o++)
             {
                 OnnxTensorLayout layout = imported.Outputs[o];
@@ -63,14 +69,23 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
 
                 float[] expected = expectedTensor.ToFloatArray();
                 double[] actual = layout.ToOnnx(results[layout.Value.Name]);
+                int worst = -1;
+                double worstError = 0;
                 for (int i = 0; i < expected.Length; i++)
                 {
                     double e = expected[i], a = actual[i];
                     bool same = (double.IsNaN(e) && double.IsNaN(a)) || e == a || Math.Abs(a - e) <= AbsoluteTolerance + (RelativeTolerance * Math.Abs(e));
-                    if (!same)
+                    double error = double.IsNaN(a - e) ? double.PositiveInfinity : Math.Abs(a - e);
+                    if (!same && (worst < 0 || error > worstError))
                     {
-                        return $"output '{layout.OnnxName}' [{i}] = {a}, expected {e}";
+                        worst = i;
+                        worstError = error;
                     }
+                }
+
+                if (worst >= 0)
+                {
+                    return $"output '{layout.OnnxName}' [{worst}] = {actual[worst]}, expected {expected[worst]} (max error {worstError:G4})";
                 }
             }
         }
@@ -78,11 +93,40 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
         return null;
     }
 
+    /// <summary>Runs a one-input, one-output graph through the optimized session; the result keyed by the output value.</summary>
+    private static Dictionary<string, double[]> RunOptimized(OnnxImportedModel imported, Dictionary<string, float[]> feeds)
+    {
+        using InferenceSession session = InferenceSession.Create(imported.Graph, new InferenceOptions());
+        float[] y = session.Run(feeds[imported.Graph.Inputs[0].Name]);
+        return new Dictionary<string, double[]>(StringComparer.Ordinal)
+        {
+            [imported.Graph.Outputs[0].Name] = Array.ConvertAll(y, v => (double)v),
+        };
+    }
+
+    /// <summary>Whether the optimized session can plan the graph (it runs one input and one output).</summary>
+    private static bool SessionPlans(OnnxTestCase test, out string? reason)
+    {
+        try
+        {
+            OnnxImportedModel imported = Import(test, test.DataSets[0], out _);
+            using InferenceSession session = InferenceSession.Create(imported.Graph, new InferenceOptions());
+            reason = null;
+            return true;
+        }
+        catch (NotSupportedException e)
+        {
+            reason = e.Message;
+            return false;
+        }
+    }
+
     [OnnxTestDataFact]
     public void SupportedNodeTests_MatchExpectedOutputs()
     {
-        int supported = 0, passed = 0, unsupported = 0;
+        int supported = 0, passed = 0, unsupported = 0, optimizedSupported = 0, optimizedPassed = 0;
         var failures = new List<string>();
+        var optimizedFailures = new List<string>();
         var coverage = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var reasons = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (OnnxTestCase test in OnnxTestData.NodeTests())
@@ -120,7 +164,7 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
             string? failure;
             try
             {
-                failure = RunAndCompare(test);
+                failure = RunAndCompare(test, optimized: false);
             }
             catch (Exception e)
             {
@@ -136,9 +180,40 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
             {
                 failures.Add($"{test.Name}: {failure}");
             }
+
+            if (!SessionPlans(test, out string? why))
+            {
+                output.WriteLine($"session cannot plan {test.Name}: {why}");
+                continue;
+            }
+
+            optimizedSupported++;
+            string? optimizedFailure;
+            try
+            {
+                optimizedFailure = RunAndCompare(test, optimized: true);
+            }
+            catch (Exception e)
+            {
+                optimizedFailure = $"run threw {e.GetType().Name}: {e.Message}";
+            }
+
+            if (optimizedFailure is null)
+            {
+                optimizedPassed++;
+            }
+            else if (!OptimizedKnownFailures.Contains(test.Name))
+            {
+                optimizedFailures.Add($"{test.Name}: {optimizedFailure}");
+            }
+            else
+            {
+                output.WriteLine($"known optimized-executor failure {test.Name}: {optimizedFailure}");
+            }
         }
 
         output.WriteLine($"ONNX node tests: {supported} supported, {passed} passed, {unsupported} unsupported.");
+        output.WriteLine($"Optimized executor: {optimizedSupported} planned, {optimizedPassed} passed.");
         output.WriteLine("Operator coverage (supported tests per operator): " + string.Join(", ", coverage.Select(kv => $"{kv.Key} {kv.Value}")));
         output.WriteLine("Most frequent unsupported reasons:");
         foreach (var kv in reasons.OrderByDescending(kv => kv.Value).Take(15))
@@ -151,7 +226,13 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
             output.WriteLine("FAIL " + f);
         }
 
+        foreach (string f in optimizedFailures)
+        {
+            output.WriteLine("FAIL (optimized) " + f);
+        }
+
         Assert.True(supported > 0, "no node test was supported");
         Assert.Empty(failures);
+        Assert.Empty(optimizedFailures);
     }
 }
