@@ -18,17 +18,18 @@ internal static class BenchModelsCommand
         var iterations = new Option<int>("--iterations") { Description = "Timed runs per network.", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs per network before timing.", DefaultValueFactory = _ => 5 };
         var models = new Option<string?>("--models") { Description = $"Comma-separated zoo names (default: all of {string.Join(", ", ModelZoo.Names)})." };
+        var tune = new Option<bool>("--tune") { Description = "Choose each convolution's algorithm by measuring the candidates (cached per machine in ~/.cache/kernels/conv-algorithms.json) instead of the cost heuristic." };
         Option<bool> json = KernelsCommand.JsonOption();
         var command = new Command("models", "Latency of every zoo network (AlexNet, GoogLeNet, MobileNet v1/v2, ResNet50, SqueezeNet 1.1/1.0).")
         {
-            threads, iterations, warmup, models, json,
+            threads, iterations, warmup, models, tune, json,
         };
         command.SetAction(parse => Execute(
-            context, parse.GetValue(threads), parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(models), parse.GetValue(json)));
+            context, parse.GetValue(threads), parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(models), parse.GetValue(tune), parse.GetValue(json)));
         return command;
     }
 
-    private static int Execute(CliContext context, int threads, int iterations, int warmup, string? models, bool json)
+    private static int Execute(CliContext context, int threads, int iterations, int warmup, string? models, bool tune, bool json)
     {
         CpuTopology topology = CpuTopology.Detect();
         KernelsCommand.CheckThreads(threads, topology.CoreCount);
@@ -37,13 +38,14 @@ internal static class BenchModelsCommand
 
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
         var reports = new List<ModelBenchReport>();
+        var tuner = tune ? new Kernels.Cpu.Convolution.ConvolutionTuner() : null;
         using (ThreadAffinity.PinCurrentThread(cores[0]))
         using (var workers = new WorkerGroup(threads, cores, "bench-models"))
         {
             foreach (string name in names)
             {
                 context.WriteProgress($"{name}: planning, then {warmup} warm-up and {iterations} timed runs on {threads} thread(s), cores {string.Join(",", cores)}...");
-                using var session = InferenceSession.FromZoo(name, new InferenceOptions { Workers = workers });
+                using var session = InferenceSession.FromZoo(name, new InferenceOptions { Workers = workers, Tuner = tuner });
                 var input = LatencyStats.RandomInput(session.InputShape.ElementCount);
                 var output = new float[session.OutputShape.ElementCount];
                 var stats = LatencyStats.Measure(session, input, output, warmup, iterations);

@@ -24,18 +24,19 @@ internal static class RunCommand
         var iterations = new Option<int>("--iterations") { Description = "Timed runs.", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs before timing.", DefaultValueFactory = _ => 5 };
         var profile = new Option<bool>("--profile") { Description = "Add a per-layer table: operator, shapes, algorithm, ms, GFLOP/s, share of the total." };
+        var tune = new Option<bool>("--tune") { Description = "Choose each convolution's algorithm by measuring the candidates (cached per machine in ~/.cache/kernels/conv-algorithms.json) instead of the cost heuristic." };
         Option<bool> json = KernelsCommand.JsonOption();
         var command = new Command("run", "Run a network: median and p90 latency, images/s, optionally per-layer times.")
         {
-            model, input, output, threads, iterations, warmup, profile, json,
+            model, input, output, threads, iterations, warmup, profile, tune, json,
         };
         command.SetAction(parse => Execute(
             context, parse.GetValue(model)!, parse.GetValue(input), parse.GetValue(output), parse.GetValue(threads),
-            parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(json)));
+            parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(tune), parse.GetValue(json)));
         return command;
     }
 
-    private static int Execute(CliContext context, string model, string? inputPath, string? outputPath, int threads, int iterations, int warmup, bool profile, bool json)
+    private static int Execute(CliContext context, string model, string? inputPath, string? outputPath, int threads, int iterations, int warmup, bool profile, bool tune, bool json)
     {
         CpuTopology topology = CpuTopology.Detect();
         KernelsCommand.CheckThreads(threads, topology.CoreCount);
@@ -63,8 +64,8 @@ internal static class RunCommand
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
         using var pin = ThreadAffinity.PinCurrentThread(cores[0]);
         using var workers = new WorkerGroup(threads, cores, "run");
-        var options = new InferenceOptions { Workers = workers, Profile = profile };
-        context.WriteProgress($"planning {model}...");
+        var options = new InferenceOptions { Workers = workers, Profile = profile, Tuner = tune ? new Kernels.Cpu.Convolution.ConvolutionTuner() : null };
+        context.WriteProgress(tune ? $"planning {model}, measuring each new convolution shape's algorithms..." : $"planning {model}...");
         using var session = isZoo ? InferenceSession.FromZoo(model, options) : InferenceSession.Create(Import(model), options);
         var input = inputArray is null ? LatencyStats.RandomInput(session.InputShape.ElementCount) : ToNhwc(inputArray, session.InputShape, inputPath!);
         var result = new float[session.OutputShape.ElementCount];

@@ -30,7 +30,7 @@ internal static class ExecutionPlanner
     // offset and pixel stride there.
     private readonly record struct Placement(Value Root, int ChannelOffset, int PixelStride);
 
-    public static ExecutionPlan Build(NetworkGraph graph, KernelIsa isa, int threads)
+    public static ExecutionPlan Build(NetworkGraph graph, KernelIsa isa, int threads, Func<Conv2DDescriptor, ConvolutionAlgorithm>? chooseAlgorithm = null)
     {
         if (graph.Inputs.Count != 1 || graph.Outputs.Count != 1)
         {
@@ -110,7 +110,7 @@ internal static class ExecutionPlanner
         {
             foreach (PlanNode n in executed)
             {
-                steps.Add(CreateStep(n, isa, threads, Ref, Place(n.Output).PixelStride));
+                steps.Add(CreateStep(n, isa, threads, chooseAlgorithm, Ref, Place(n.Output).PixelStride));
             }
 
             if (copyOut)
@@ -172,7 +172,8 @@ internal static class ExecutionPlanner
         or OperatorKind.MaxPool or OperatorKind.AveragePool or OperatorKind.GlobalAveragePool or OperatorKind.Lrn
         or OperatorKind.Add or OperatorKind.Softmax or OperatorKind.Relu or OperatorKind.Relu6 or OperatorKind.LeakyRelu or OperatorKind.Clip;
 
-    private static ExecutionStep CreateStep(PlanNode n, KernelIsa isa, int threads, Func<Value, TensorRef> reference, int outStride)
+    private static ExecutionStep CreateStep(
+        PlanNode n, KernelIsa isa, int threads, Func<Conv2DDescriptor, ConvolutionAlgorithm>? chooseAlgorithm, Func<Value, TensorRef> reference, int outStride)
     {
         TensorShape inShape = n.Inputs[0].Shape, outShape = n.Output.Shape;
         string op = string.Join('+', n.AbsorbedKinds.Prepend(n.Kind));
@@ -186,7 +187,7 @@ internal static class ExecutionPlanner
                 case OperatorKind.Conv:
                 {
                     var d = (Conv2DDescriptor)n.Attributes! with { OutputPixelStride = stride };
-                    ConvolutionAlgorithm algorithm = ConvolutionSelector.Heuristic(d, isa, threads).Algorithm;
+                    ConvolutionAlgorithm algorithm = chooseAlgorithm?.Invoke(d) ?? ConvolutionSelector.Heuristic(d, isa, threads).Algorithm;
                     ConvolutionKernel kernel = Convolutions.Create(d, n.Weights, n.Bias, algorithm, isa);
                     double flops = 2.0 * d.Batch * d.OutputHeight * d.OutputWidth * d.OutputChannels * d.ReductionLength;
                     return new ConvolutionStep(Info(kernel.Name, flops), kernel, x, y);

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Kernels.Core;
 using Kernels.Core.Threading;
 using Kernels.Cpu;
+using Kernels.Cpu.Convolution;
 
 namespace Kernels.Graph.Execution;
 
@@ -23,6 +24,12 @@ public sealed record InferenceOptions
 
     /// <summary>Times every layer of every run (see <see cref="InferenceSession.Profile"/>).</summary>
     public bool Profile { get; init; }
+
+    /// <summary>
+    /// Chooses each convolution's algorithm by measuring the candidates on this machine, with the session's threads
+    /// (each layer shape once; the tuner caches the answers per machine), instead of the cost heuristic. Null: the heuristic.
+    /// </summary>
+    public ConvolutionTuner? Tuner { get; init; }
 }
 
 /// <summary>One layer of a profiled session: what ran and how long it took on average.</summary>
@@ -57,7 +64,27 @@ public sealed unsafe class InferenceSession : IDisposable
         KernelIsa isa = options.Isa ?? KernelIsas.Best;
         isa.EnsureExecutable(nameof(options.Isa));
         long start = Stopwatch.GetTimestamp();
-        ExecutionPlan plan = ExecutionPlanner.Build(graph, isa, threads);
+
+        // The group exists before planning so a tuner measures the candidates on the threads that will run them.
+        _ownsWorkers = options.Workers is null && threads > 1;
+        _workers = options.Workers ?? (_ownsWorkers ? new WorkerGroup(threads) : null);
+        ExecutionPlan plan;
+        try
+        {
+            ConvolutionTuner? tuner = options.Tuner;
+            WorkerGroup? workers = _workers;
+            plan = ExecutionPlanner.Build(graph, isa, threads, tuner is null ? null : d => tuner.Choose(d, isa, workers).Algorithm);
+        }
+        catch
+        {
+            if (_ownsWorkers)
+            {
+                _workers!.Dispose();
+            }
+
+            throw;
+        }
+
         _steps = plan.Steps;
         PlanBuildTime = Stopwatch.GetElapsedTime(start);
         Name = graph.Name;
@@ -73,8 +100,6 @@ public sealed unsafe class InferenceSession : IDisposable
         _profile = options.Profile;
         _ticks = new long[_steps.Length];
         _arena = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(ArenaBytes, 64), 64);
-        _ownsWorkers = options.Workers is null && threads > 1;
-        _workers = options.Workers ?? (_ownsWorkers ? new WorkerGroup(threads) : null);
         Threads = threads;
     }
 

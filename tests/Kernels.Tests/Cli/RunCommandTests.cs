@@ -52,6 +52,24 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void TuneMeasuresIntoTheCacheDirectory()
+    {
+        string? saved = Environment.GetEnvironmentVariable("KERNELS_CACHE_DIR");
+        Environment.SetEnvironmentVariable("KERNELS_CACHE_DIR", _dir);
+        try
+        {
+            var (exit, _, stderr) = Run("run", "squeezenet", "--tune", "--iterations", "1", "--warmup", "0", "--json");
+            Assert.True(exit == 0, stderr);
+            Assert.Contains("measuring", stderr, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(_dir, "conv-algorithms.json")));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("KERNELS_CACHE_DIR", saved);
+        }
+    }
+
+    [Fact]
     public void NchwInputGivesTheSameOutputAsNhwc()
     {
         var image = TestData.RandomFloats(new Random(6), 227 * 227 * 3);
