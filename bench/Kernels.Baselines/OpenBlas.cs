@@ -28,7 +28,7 @@ public static unsafe class OpenBlas
         // in an interleaved comparison they hold the cores while our threads run and halve our
         // 2-thread figure. 2^4 cycles makes them sleep at once; the wake-up costs microseconds per
         // call. Must be in the C environment before the library initializes.
-        SetNativeEnvironmentDefault("OPENBLAS_THREAD_TIMEOUT", "4");
+        NativeEnvironment.SetDefault("OPENBLAS_THREAD_TIMEOUT", "4");
         if (!NativeLibrary.TryLoad(LibraryName, out nint handle))
         {
             s_unavailableReason = $"{LibraryName} not found: apt-get install libopenblas-dev";
@@ -57,26 +57,6 @@ public static unsafe class OpenBlas
         if (NativeLibrary.TryGetExport(handle, "openblas_get_config", out nint config))
         {
             s_getConfig = (delegate* unmanaged<byte*>)config;
-        }
-    }
-
-    /// <summary>Sets a variable in the C environment (what native libraries read at load) unless the user set it.</summary>
-    internal static void SetNativeEnvironmentDefault(string name, string value)
-    {
-        if (Environment.GetEnvironmentVariable(name) is not null
-            || !(NativeLibrary.TryLoad("libc.so.6", out nint libc) || NativeLibrary.TryLoad("libc.so", out libc))
-            || !NativeLibrary.TryGetExport(libc, "setenv", out nint setenvExport))
-        {
-            return;
-        }
-
-        var setenv = (delegate* unmanaged<byte*, byte*, int, int>)setenvExport;
-        byte[] n = System.Text.Encoding.ASCII.GetBytes(name + "\0");
-        byte[] v = System.Text.Encoding.ASCII.GetBytes(value + "\0");
-        fixed (byte* pn = n)
-        fixed (byte* pv = v)
-        {
-            _ = setenv(pn, pv, 0);
         }
     }
 
