@@ -114,7 +114,7 @@ internal sealed record ModelBenchReport(
 internal sealed record RunReport(
     string Model, int Threads, int Iterations, int Warmup, double MinMs, double MedianMs, double P90Ms, double MeanMs,
     double ImagesPerSecond, double PlanMs, long ArenaBytes, string InputShape, string OutputShape, int TopClass,
-    string? OutputFile, IReadOnlyList<LayerReport>? Layers);
+    string? OutputFile, IReadOnlyList<LayerReport>? Layers, double AllocatedBytesPerRun = 0);
 
 /// <summary>One layer of a profiled run: mean ms per run and its share of the layers' total.</summary>
 internal sealed record LayerReport(

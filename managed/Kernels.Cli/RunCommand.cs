@@ -66,25 +66,37 @@ internal static class RunCommand
         using var workers = new WorkerGroup(threads, cores, "run");
         var options = new InferenceOptions { Workers = workers, Profile = profile, Tuner = tune ? new Kernels.Cpu.Convolution.ConvolutionTuner() : null };
         context.WriteProgress(tune ? $"planning {model}, measuring each new convolution shape's algorithms..." : $"planning {model}...");
-        using var session = isZoo ? InferenceSession.FromZoo(model, options) : InferenceSession.Create(Import(model), options);
-        var input = inputArray is null ? LatencyStats.RandomInput(session.InputShape.ElementCount) : ToNhwc(inputArray, session.InputShape, inputPath!);
-        var result = new float[session.OutputShape.ElementCount];
+        OnnxImportedModel? onnx = isZoo ? null : Import(model);
+        using var session = onnx is null ? InferenceSession.FromZoo(model, options) : InferenceSession.Create(onnx.Graph, options);
+        if (inputArray is not null && session.InputShapes.Count > 1)
+        {
+            throw new UsageException($"{model} has {session.InputShapes.Count} inputs; --input feeds a single-input network (the others run on seeded random inputs without it).");
+        }
+
+        var inputs = new float[session.InputShapes.Count][];
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            inputs[k] = inputArray is null
+                ? LatencyStats.RandomInput(session.InputShapes[k].ElementCount, seed: 1 + k)
+                : onnx is null ? ToNhwc(inputArray, session.InputShape, inputPath!) : FromOnnx(inputArray, onnx.Inputs[0], inputPath!);
+        }
+
+        var outputs = session.OutputShapes.Select(s => new float[s.ElementCount]).ToArray();
+        var result = outputs[0];
 
         context.WriteProgress($"{session.Name}: {session.LayerCount} layers, plan {session.PlanBuildTime.TotalMilliseconds:0} ms; {warmup} warm-up and {iterations} timed runs on {threads} thread(s)...");
-        LatencyStats stats = RunWithProgress(context, session, input, result, warmup, iterations, showBar: !json);
+        LatencyStats stats = RunWithProgress(context, session, inputs, outputs, warmup, iterations, showBar: !json);
 
         if (outputPath is not null)
         {
-            var shape = session.OutputShape;
-            long[] dims = shape.H == 1 && shape.W == 1 ? [shape.N, shape.C] : [shape.N, shape.H, shape.W, shape.C];
-            NpyArray.FromFloats(dims, result).Save(outputPath);
+            SaveOutputs(outputPath, session, onnx, outputs);
         }
 
         var layers = profile ? Layers(session) : null;
         var report = new RunReport(
             session.Name, threads, iterations, warmup, stats.MinMs, stats.MedianMs, stats.P90Ms, stats.MeanMs,
             stats.ImagesPerSecond(session.InputShape.N), session.PlanBuildTime.TotalMilliseconds, session.ArenaBytes,
-            session.InputShape.ToString(), session.OutputShape.ToString(), TopClass(result, session.OutputShape), outputPath, layers);
+            session.InputShape.ToString(), session.OutputShape.ToString(), TopClass(result, session.OutputShape), outputPath, layers, stats.AllocatedBytesPerRun);
         if (json)
         {
             context.Out.WriteLine(JsonSerializer.Serialize(report, CliJsonContext.Default.RunReport));
@@ -112,11 +124,56 @@ internal static class RunCommand
         return ExitCodes.Success;
     }
 
-    private static LatencyStats RunWithProgress(CliContext context, InferenceSession session, float[] input, float[] output, int warmup, int iterations, bool showBar)
+    /// <summary>
+    /// Writes output 0 to <paramref name="path"/> and output k &gt; 0 to "stem.k.npy": a zoo network's classifier
+    /// output as [N, C] (NHWC otherwise), an ONNX model's outputs in their ONNX shapes and element order.
+    /// </summary>
+    private static void SaveOutputs(string path, InferenceSession session, OnnxImportedModel? onnx, float[][] outputs)
+    {
+        for (int k = 0; k < outputs.Length; k++)
+        {
+            string file = k == 0 ? path : Path.Combine(Path.GetDirectoryName(path) ?? "", $"{Path.GetFileNameWithoutExtension(path)}.{k}.npy");
+            if (onnx is not null)
+            {
+                OnnxTensorLayout layout = onnx.Outputs[k];
+                NpyArray.FromFloats(layout.OnnxDims.ToArray(), layout.ToOnnx(outputs[k])).Save(file);
+                continue;
+            }
+
+            var shape = session.OutputShapes[k];
+            long[] dims = shape.H == 1 && shape.W == 1 ? [shape.N, shape.C] : [shape.N, shape.H, shape.W, shape.C];
+            NpyArray.FromFloats(dims, outputs[k]).Save(file);
+        }
+    }
+
+    /// <summary>An ONNX model's input from .npy: in the ONNX input's shape (converted to the IR's order), or already in the IR's NHWC shape.</summary>
+    private static float[] FromOnnx(NpyArray array, OnnxTensorLayout layout, string path)
+    {
+        if (array.DataType != DataType.Float32)
+        {
+            throw new UsageException($"{path}: the input must be float32; it is {array.DataType}.");
+        }
+
+        TensorShape ir = layout.Value.Shape;
+        if (array.Shape.SequenceEqual(layout.OnnxDims))
+        {
+            return layout.ToInternal(array.ToFloats());
+        }
+
+        if (array.Shape.SequenceEqual([ir.N, ir.H, ir.W, ir.C]))
+        {
+            return array.ToFloats();
+        }
+
+        throw new UsageException(
+            $"{path}: the input has shape ({string.Join(", ", array.Shape)}); input '{layout.OnnxName}' is [{string.Join(", ", layout.OnnxDims)}] (or [{ir.N}, {ir.H}, {ir.W}, {ir.C}] in the engine's NHWC order).");
+    }
+
+    private static LatencyStats RunWithProgress(CliContext context, InferenceSession session, float[][] inputs, float[][] outputs, int warmup, int iterations, bool showBar)
     {
         if (!showBar || Console.IsErrorRedirected || !ReferenceEquals(context.Error, Console.Error))
         {
-            return LatencyStats.Measure(session, input, output, warmup, iterations);
+            return LatencyStats.Measure(session, inputs, outputs, warmup, iterations);
         }
 
         LatencyStats? stats = null;
@@ -124,16 +181,16 @@ internal static class RunCommand
         console.Progress().Start(ctx =>
         {
             var task = ctx.AddTask($"{session.Name}", maxValue: iterations);
-            stats = LatencyStats.Measure(session, input, output, warmup, iterations, done => task.Value = done);
+            stats = LatencyStats.Measure(session, inputs, outputs, warmup, iterations, done => task.Value = done);
         });
         return stats!;
     }
 
-    private static Kernels.Graph.NetworkGraph Import(string path)
+    private static OnnxImportedModel Import(string path)
     {
         try
         {
-            return OnnxImporter.Load(path);
+            return OnnxImporter.LoadModel(path);
         }
         catch (Exception e) when (e is InvalidDataException or NotSupportedException)
         {

@@ -12,7 +12,9 @@ internal static class SteadyState
     /// the calling thread; so the warm-up is four rounds of 40 calls with a pause after each. A call that
     /// allocates every time allocates in every window, so it still fails.
     /// </summary>
-    public static void AssertAllocatesNothing(Action call, string what)
+    public static void AssertAllocatesNothing(Action call, string what) => Assert(call, what, GC.GetAllocatedBytesForCurrentThread, "on the calling thread");
+
+    private static void Assert(Action call, string what, Func<long> allocated, string where)
     {
         for (int round = 0; round < 4; round++)
         {
@@ -27,15 +29,16 @@ internal static class SteadyState
         long least = long.MaxValue;
         for (int window = 0; window < 5 && least != 0; window++)
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
+            long before = allocated();
             for (int i = 0; i < 10; i++)
             {
                 call();
             }
 
-            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            least = Math.Min(least, allocated() - before);
         }
 
-        Assert.True(least == 0, $"{what}: {least} bytes allocated in the quietest window of 10 steady-state calls.");
+        Xunit.Assert.True(least == 0, $"{what}: {least} bytes allocated {where} in the quietest window of 10 steady-state calls.");
     }
 }
+

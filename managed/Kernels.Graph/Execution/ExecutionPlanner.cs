@@ -32,11 +32,6 @@ internal static class ExecutionPlanner
 
     public static ExecutionPlan Build(NetworkGraph graph, KernelIsa isa, int threads, Func<Conv2DDescriptor, ConvolutionAlgorithm>? chooseAlgorithm = null)
     {
-        if (graph.Inputs.Count != 1 || graph.Outputs.Count != 1)
-        {
-            throw new NotSupportedException($"Graph '{graph.Name}' has {graph.Inputs.Count} inputs and {graph.Outputs.Count} outputs; the session runs graphs with one of each.");
-        }
-
         List<PlanNode> nodes = PlanGraph.FromGraph(graph);
         foreach (PlanNode n in nodes)
         {
@@ -46,29 +41,57 @@ internal static class ExecutionPlanner
             }
         }
 
+        foreach (Value v in graph.Inputs)
+        {
+            if (v.DataType != DataType.Float32)
+            {
+                throw new NotSupportedException($"Graph input '{v.Name}': the session runs float32 tensors, not {v.DataType}.");
+            }
+        }
+
         Value[] outputs = graph.Outputs.ToArray();
-        Value graphInput = graph.Inputs[0];
+        Value[] graphInputs = graph.Inputs.ToArray();
         int removed = PlanGraph.RemoveIdentities(nodes, outputs);
         int folded = PlanGraph.FoldBatchNorms(nodes, outputs);
+        folded += PlanGraph.FoldChannelAffines(nodes, outputs);
+        removed += PlanGraph.FoldPads(nodes, outputs);
         int fused = PlanGraph.FuseActivations(nodes, outputs);
-        Value graphOutput = outputs[0];
+
+        // Each graph output is written straight into the caller's buffer unless it is a graph input or the same value
+        // as an earlier output: those are copied at the end of the run.
+        var inputIndex = new Dictionary<Value, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < graphInputs.Length; i++)
+        {
+            inputIndex[graphInputs[i]] = i;
+        }
+
+        var outputIndex = new Dictionary<Value, int>(ReferenceEqualityComparer.Instance);
+        var copies = new List<(Value Source, int Output)>();
+        for (int k = 0; k < outputs.Length; k++)
+        {
+            if (inputIndex.ContainsKey(outputs[k]) || !outputIndex.TryAdd(outputs[k], k))
+            {
+                copies.Add((outputs[k], k));
+            }
+        }
 
         var placements = new Dictionary<Value, Placement>(ReferenceEqualityComparer.Instance);
         var inPlace = new HashSet<PlanNode>(ReferenceEqualityComparer.Instance);
-        int copied = PlaceConcats(nodes, graphInput, graphOutput, placements, inPlace);
+        var pinned = new HashSet<Value>(graphInputs.Concat(outputs), ReferenceEqualityComparer.Instance);
+        int copied = PlaceConcats(nodes, pinned, placements, inPlace);
 
         Placement Place(Value v) => placements.TryGetValue(v, out Placement p) ? p : new Placement(v, 0, v.Shape.C);
+        bool External(Value root) => inputIndex.ContainsKey(root) || outputIndex.ContainsKey(root);
 
         // The executed nodes: in-place concats have no step, their producers already wrote the result.
         var executed = nodes.Where(n => !inPlace.Contains(n)).ToList();
-        bool copyOut = ReferenceEquals(Place(graphOutput).Root, graphInput);
 
-        // Lifetimes of the arena tensors (roots that are neither the caller's input nor output), in step indices.
+        // Lifetimes of the arena tensors (roots that are neither a caller's input nor output), in step indices.
         var lifetimes = new Dictionary<Value, (int First, int Last)>(ReferenceEqualityComparer.Instance);
         void Touch(Value v, int step)
         {
             Value root = Place(v).Root;
-            if (ReferenceEquals(root, graphInput) || ReferenceEquals(root, graphOutput))
+            if (External(root))
             {
                 return;
             }
@@ -80,6 +103,11 @@ internal static class ExecutionPlanner
         {
             executed[s].Inputs.ForEach(v => Touch(v, s));
             Touch(executed[s].Output, s);
+        }
+
+        foreach ((Value source, _) in copies)
+        {
+            Touch(source, executed.Count);
         }
 
         Value[] roots = lifetimes.Keys.ToArray();
@@ -95,17 +123,17 @@ internal static class ExecutionPlanner
         TensorRef Ref(Value v)
         {
             Placement p = Place(v);
-            if (ReferenceEquals(p.Root, graphInput))
+            if (inputIndex.TryGetValue(p.Root, out int i))
             {
-                return new TensorRef(BufferKind.Input, p.ChannelOffset);
+                return new TensorRef(BufferKind.Input, p.ChannelOffset, i);
             }
 
-            return ReferenceEquals(p.Root, graphOutput)
-                ? new TensorRef(BufferKind.Output, p.ChannelOffset)
+            return outputIndex.TryGetValue(p.Root, out int k)
+                ? new TensorRef(BufferKind.Output, p.ChannelOffset, k)
                 : new TensorRef(BufferKind.Arena, rootOffsets[p.Root] + p.ChannelOffset);
         }
 
-        var steps = new List<ExecutionStep>(executed.Count + 1);
+        var steps = new List<ExecutionStep>(executed.Count + copies.Count);
         try
         {
             foreach (PlanNode n in executed)
@@ -113,13 +141,13 @@ internal static class ExecutionPlanner
                 steps.Add(CreateStep(n, isa, threads, chooseAlgorithm, Ref, Place(n.Output).PixelStride));
             }
 
-            if (copyOut)
+            foreach ((Value source, int k) in copies)
             {
-                // The graph computes nothing (its output is its input after identity removal): copy it out.
-                TensorShape s = graphInput.Shape;
+                // An output that is a graph input (the graph computes nothing for it) or repeats an earlier output.
+                TensorShape s = source.Shape;
                 steps.Add(new ConcatCopyStep(
-                    new PlanStepInfo(graph.Name + "/copy", "Copy", s, s, "memcpy", 0),
-                    [new TensorRef(BufferKind.Input, 0)], [s.C], (long)s.N * s.H * s.W, new TensorRef(BufferKind.Output, 0), s.C));
+                    new PlanStepInfo($"{graph.Name}/copy{k}", "Copy", s, s, "memcpy", 0),
+                    [Ref(source)], [s.C], (long)s.N * s.H * s.W, new TensorRef(BufferKind.Output, 0, k), s.C));
             }
         }
         catch
@@ -133,7 +161,7 @@ internal static class ExecutionPlanner
 
     // Decides which concats run without copies: each input is produced by a step that can write with a pixel
     // stride, is read by nothing else and is no graph input or output. Returns how many concats still copy.
-    private static int PlaceConcats(List<PlanNode> nodes, Value graphInput, Value graphOutput, Dictionary<Value, Placement> placements, HashSet<PlanNode> inPlace)
+    private static int PlaceConcats(List<PlanNode> nodes, HashSet<Value> pinned, Dictionary<Value, Placement> placements, HashSet<PlanNode> inPlace)
     {
         Dictionary<Value, int> uses = PlanGraph.UseCounts(nodes);
         var producers = new Dictionary<Value, PlanNode>(ReferenceEqualityComparer.Instance);
@@ -141,9 +169,9 @@ internal static class ExecutionPlanner
         int copied = 0;
         foreach (PlanNode concat in nodes.Where(n => n.Kind == OperatorKind.Concat))
         {
-            bool ok = !placements.ContainsKey(concat.Output) && concat.Inputs.All(v =>
-                !ReferenceEquals(v, graphInput)
-                && !ReferenceEquals(v, graphOutput)
+            // An input reshaped on its way in (its removed Reshape left the value's own shape) is copied.
+            bool ok = !placements.ContainsKey(concat.Output) && concat.Inputs.Select((v, k) => (v, k)).All(e => e.v.Shape == concat.Source.Inputs[e.k].Shape) && concat.Inputs.All(v =>
+                !pinned.Contains(v)
                 && uses.GetValueOrDefault(v) == 1
                 && !placements.ContainsKey(v)
                 && producers.TryGetValue(v, out PlanNode? p)
@@ -170,14 +198,15 @@ internal static class ExecutionPlanner
 
     private static bool TakesStride(PlanNode n) => n.Kind is OperatorKind.Conv or OperatorKind.FullyConnected
         or OperatorKind.MaxPool or OperatorKind.AveragePool or OperatorKind.GlobalAveragePool or OperatorKind.Lrn
-        or OperatorKind.Add or OperatorKind.Softmax or OperatorKind.Relu or OperatorKind.Relu6 or OperatorKind.LeakyRelu or OperatorKind.Clip;
+        or OperatorKind.Add or OperatorKind.Softmax or OperatorKind.ConstantTensor or OperatorKind.Pad or OperatorKind.Relu or OperatorKind.Relu6 or OperatorKind.LeakyRelu or OperatorKind.Clip;
 
     private static ExecutionStep CreateStep(
         PlanNode n, KernelIsa isa, int threads, Func<Conv2DDescriptor, ConvolutionAlgorithm>? chooseAlgorithm, Func<Value, TensorRef> reference, int outStride)
     {
-        TensorShape inShape = n.Inputs[0].Shape, outShape = n.Output.Shape;
+        // Shapes from the source node: an input whose Reshape was removed still has its producer's shape.
+        TensorShape inShape = n.Source.Inputs.Count > 0 ? n.Source.Inputs[0].Shape : n.Output.Shape, outShape = n.Output.Shape;
         string op = string.Join('+', n.AbsorbedKinds.Prepend(n.Kind));
-        TensorRef x = reference(n.Inputs[0]), y = reference(n.Output);
+        TensorRef x = n.Inputs.Count > 0 ? reference(n.Inputs[0]) : default, y = reference(n.Output);
         int stride = outStride == outShape.C ? 0 : outStride;
         PlanStepInfo Info(string algorithm, double flops) => new(n.Name, op, inShape, outShape, algorithm, flops);
         try
@@ -262,7 +291,7 @@ internal static class ExecutionPlanner
                 case OperatorKind.Concat:
                 {
                     TensorRef[] inputs = n.Inputs.Select(reference).ToArray();
-                    int[] channels = n.Inputs.Select(v => v.Shape.C).ToArray();
+                    int[] channels = n.Source.Inputs.Select(v => v.Shape.C).ToArray();
                     return new ConcatCopyStep(Info("copy", 0), inputs, channels, (long)outShape.N * outShape.H * outShape.W, y, outStride);
                 }
 
@@ -274,6 +303,21 @@ internal static class ExecutionPlanner
                     HardSigmoidAttributes a = n.Source.GetAttributes<HardSigmoidAttributes>();
                     return new HardSigmoidStep(Info("hard-sigmoid", 3.0 * inShape.ElementCount), a.Alpha, a.Beta, inShape.ElementCount, x, y);
                 }
+
+                case OperatorKind.ChannelAffine:
+                {
+                    IReadOnlyList<Constant> c = n.Source.Constants;
+                    return new BatchNormStep(Info("affine", 2.0 * inShape.ElementCount), c[0].Data.ToArray(), c[1].Data.ToArray(), (long)inShape.N * inShape.H * inShape.W, x, y, outStride);
+                }
+
+                case OperatorKind.Mul:
+                    return new MulStep(Info("mul", outShape.ElementCount), outShape.ElementCount, x, reference(n.Inputs[1]), y);
+
+                case OperatorKind.ConstantTensor:
+                    return new ConstantTensorStep(Info("constant", 0), n.Source.Constants[0].Data.ToArray(), outShape.C, y, outStride);
+
+                case OperatorKind.Pad:
+                    return new PadStep(Info("pad", 0), n.Source.GetAttributes<PadAttributes>(), inShape, x, y, outStride);
 
                 default:
                     throw new NotSupportedException($"Node '{n.Name}': the executor has no {n.Kind} step.");

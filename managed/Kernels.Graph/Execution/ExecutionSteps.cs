@@ -15,17 +15,17 @@ internal enum BufferKind
     Output,
 }
 
-/// <summary>A tensor's place: a buffer and an offset in floats (a channel offset for a concat slice).</summary>
-internal readonly record struct TensorRef(BufferKind Buffer, long Offset);
+/// <summary>A tensor's place: a buffer (the arena, or caller input/output number <paramref name="Index"/>) and an offset in floats there (a channel offset for a concat slice).</summary>
+internal readonly record struct TensorRef(BufferKind Buffer, long Offset, int Index = 0);
 
-/// <summary>The three base pointers of one run; resolving a reference is an add, so a run needs no per-step state.</summary>
-internal readonly unsafe struct RunBuffers(float* arena, float* input, float* output)
+/// <summary>The base pointers of one run; resolving a reference is a load and an add, so a run needs no per-step state.</summary>
+internal readonly unsafe struct RunBuffers(float* arena, float** inputs, float** outputs)
 {
     public float* this[TensorRef r] => r.Buffer switch
     {
         BufferKind.Arena => arena + r.Offset,
-        BufferKind.Input => input + r.Offset,
-        _ => output + r.Offset,
+        BufferKind.Input => inputs[r.Index] + r.Offset,
+        _ => outputs[r.Index] + r.Offset,
     };
 }
 
@@ -90,7 +90,7 @@ internal sealed unsafe class ActivationStep(PlanStepInfo info, ActivationDescrip
     public override void Run(in RunBuffers b, WorkerGroup? workers) => Elementwise.Activate(descriptor, b[input], b[output], isa, workers);
 }
 
-/// <summary>A batch normalization no convolution could absorb: a per-channel affine map, precomputed in float64.</summary>
+/// <summary>A batch normalization or channel affine map no convolution could absorb: y = x·scale[c] + shift[c] (batch-norm's precomputed in float64).</summary>
 internal sealed unsafe class BatchNormStep(PlanStepInfo info, float[] scale, float[] shift, long pixels, TensorRef input, TensorRef output, int outputStride) : ExecutionStep(info)
 {
     public override void Run(in RunBuffers b, WorkerGroup? workers)
@@ -172,6 +172,103 @@ internal sealed unsafe class HardSigmoidStep(PlanStepInfo info, float alpha, flo
         for (; i < count; i++)
         {
             y[i] = Math.Clamp(MathF.FusedMultiplyAdd(x[i], alpha, beta), 0f, 1f);
+        }
+    }
+}
+
+/// <summary>Dense element-wise product, SIMD over <see cref="Vector{T}"/> lanes; an input may be the output.</summary>
+internal sealed unsafe class MulStep(PlanStepInfo info, long count, TensorRef a, TensorRef bIn, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers)
+    {
+        float* x = b[a], z = b[bIn], y = b[output];
+        long i = 0;
+        for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            Vector.Store(Vector.Load(x + i) * Vector.Load(z + i), y + i);
+        }
+
+        for (; i < count; i++)
+        {
+            y[i] = x[i] * z[i];
+        }
+    }
+}
+
+/// <summary>Writes a constant tensor (a constant read as an activation) into its buffer, pixel by pixel when it is a concat slice.</summary>
+internal sealed unsafe class ConstantTensorStep(PlanStepInfo info, float[] values, int channels, TensorRef output, int outputStride) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers)
+    {
+        float* y = b[output];
+        long pixels = values.Length / channels, bytes = (long)channels * sizeof(float);
+        fixed (float* x = values)
+        {
+            for (long p = 0; p < pixels; p++)
+            {
+                Buffer.MemoryCopy(x + (p * channels), y + (p * outputStride), bytes, bytes);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Pads H, W and C of an NHWC tensor: each output row copies the input row it maps to (edge and reflect resolve the
+/// row and column first) and fills the channel border.
+/// </summary>
+internal sealed unsafe class PadStep(PlanStepInfo info, PadAttributes pads, TensorShape input, TensorRef x, TensorRef y, int outputStride) : ExecutionStep(info)
+{
+    private static int Source(int i, int before, int size, PadMode mode)
+    {
+        int j = i - before;
+        if (j >= 0 && j < size)
+        {
+            return j;
+        }
+
+        return mode switch
+        {
+            PadMode.Edge => Math.Clamp(j, 0, size - 1),
+            PadMode.Reflect => j < 0 ? -j : (2 * (size - 1)) - j,
+            _ => -1,
+        };
+    }
+
+    public override void Run(in RunBuffers b, WorkerGroup? workers)
+    {
+        float* src = b[x], dst = b[y];
+        TensorShape o = pads.Apply(input);
+        int c = input.C, before = pads.ChannelsBefore, after = pads.ChannelsAfter;
+        long bytes = (long)c * sizeof(float);
+        float fill = pads.Value;
+        for (int n = 0; n < o.N; n++)
+        {
+            for (int h = 0; h < o.H; h++)
+            {
+                int sh = Source(h, pads.Top, input.H, pads.Mode);
+                for (int w = 0; w < o.W; w++)
+                {
+                    int sw = Source(w, pads.Left, input.W, pads.Mode);
+                    float* d = dst + (((((long)n * o.H) + h) * o.W) + w) * outputStride;
+                    if (sh < 0 || sw < 0)
+                    {
+                        new Span<float>(d, o.C).Fill(fill);
+                        continue;
+                    }
+
+                    float* s = src + (((((long)n * input.H) + sh) * input.W) + sw) * c;
+                    Buffer.MemoryCopy(s, d + before, bytes, bytes);
+                    for (int k = 0; k < before; k++)
+                    {
+                        d[k] = pads.Mode switch { PadMode.Edge => s[0], PadMode.Reflect => s[before - k], _ => fill };
+                    }
+
+                    for (int k = 0; k < after; k++)
+                    {
+                        d[before + c + k] = pads.Mode switch { PadMode.Edge => s[c - 1], PadMode.Reflect => s[c - 2 - k], _ => fill };
+                    }
+                }
+            }
         }
     }
 }

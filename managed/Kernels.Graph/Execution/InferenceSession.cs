@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Kernels.Core;
@@ -54,7 +55,10 @@ public sealed unsafe class InferenceSession : IDisposable
     private readonly bool _ownsWorkers;
     private readonly bool _profile;
     private readonly long[] _ticks;
+    private readonly MemoryHandle[] _pins;
     private float* _arena;
+    private float** _inputs;
+    private float** _outputs;
     private long _profiledRuns;
 
     private InferenceSession(NetworkGraph graph, InferenceOptions options)
@@ -88,8 +92,12 @@ public sealed unsafe class InferenceSession : IDisposable
         _steps = plan.Steps;
         PlanBuildTime = Stopwatch.GetElapsedTime(start);
         Name = graph.Name;
-        InputShape = graph.Inputs[0].Shape;
-        OutputShape = graph.Outputs[0].Shape;
+        InputShapes = graph.Inputs.Select(v => v.Shape).ToArray();
+        OutputShapes = graph.Outputs.Select(v => v.Shape).ToArray();
+        InputNames = graph.Inputs.Select(v => v.Name).ToArray();
+        OutputNames = graph.Outputs.Select(v => v.Name).ToArray();
+        InputShape = InputShapes[0];
+        OutputShape = OutputShapes[0];
         ArenaBytes = plan.ArenaBytes;
         TotalIntermediateBytes = plan.TotalIntermediateBytes;
         RemovedIdentities = plan.RemovedIdentities;
@@ -100,11 +108,14 @@ public sealed unsafe class InferenceSession : IDisposable
         _profile = options.Profile;
         _ticks = new long[_steps.Length];
         _arena = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(ArenaBytes, 64), 64);
+        _inputs = (float**)NativeMemory.AllocZeroed((nuint)InputShapes.Count, (nuint)sizeof(float*));
+        _outputs = (float**)NativeMemory.AllocZeroed((nuint)OutputShapes.Count, (nuint)sizeof(float*));
+        _pins = new MemoryHandle[InputShapes.Count + OutputShapes.Count];
         Threads = threads;
     }
 
     /// <summary>Plans a graph.</summary>
-    /// <exception cref="NotSupportedException">An operator or data type the executor cannot run (the node is named), or more than one input or output.</exception>
+    /// <exception cref="NotSupportedException">An operator or data type the executor cannot run (the node is named).</exception>
     /// <exception cref="ArgumentException">A layer the kernels reject (the node is named), or bad options.</exception>
     public static InferenceSession Create(NetworkGraph graph, InferenceOptions options)
     {
@@ -124,11 +135,23 @@ public sealed unsafe class InferenceSession : IDisposable
     /// <summary>Threads the layers run on (the worker group's size, or 1).</summary>
     public int Threads { get; }
 
-    /// <summary>The NHWC input shape.</summary>
+    /// <summary>The first input's NHWC shape.</summary>
     public TensorShape InputShape { get; }
 
-    /// <summary>The NHWC output shape.</summary>
+    /// <summary>The first output's NHWC shape.</summary>
     public TensorShape OutputShape { get; }
+
+    /// <summary>Every input's NHWC shape, in the graph's order.</summary>
+    public IReadOnlyList<TensorShape> InputShapes { get; }
+
+    /// <summary>Every output's NHWC shape, in the graph's order.</summary>
+    public IReadOnlyList<TensorShape> OutputShapes { get; }
+
+    /// <summary>The graph's input value names, in order.</summary>
+    public IReadOnlyList<string> InputNames { get; }
+
+    /// <summary>The graph's output value names, in order.</summary>
+    public IReadOnlyList<string> OutputNames { get; }
 
     /// <summary>Bytes of the arena that holds every intermediate tensor.</summary>
     public long ArenaBytes { get; }
@@ -186,47 +209,135 @@ public sealed unsafe class InferenceSession : IDisposable
         _profiledRuns = 0;
     }
 
-    /// <summary>Runs the network on one NHWC input.</summary>
+    /// <summary>Runs a network of one input and one output.</summary>
     /// <exception cref="ArgumentException">The input or output does not have the network's element count (both are stated).</exception>
+    /// <exception cref="InvalidOperationException">The network has more than one input or output (use the list overload).</exception>
     /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void Run(ReadOnlySpan<float> input, Span<float> output)
     {
         ObjectDisposedException.ThrowIf(_arena == null, this);
-        if (input.Length != InputShape.ElementCount)
+        if (InputShapes.Count != 1 || OutputShapes.Count != 1)
         {
-            throw new ArgumentException($"Network '{Name}': the input must be {InputShape} ({InputShape.ElementCount} floats); {input.Length} floats were given.", nameof(input));
+            throw new InvalidOperationException($"Network '{Name}' has {InputShapes.Count} inputs and {OutputShapes.Count} outputs; pass them all with Run(inputs, outputs).");
         }
 
-        if (output.Length != OutputShape.ElementCount)
-        {
-            throw new ArgumentException($"Network '{Name}': the output must be {OutputShape} ({OutputShape.ElementCount} floats); a span of {output.Length} floats was given.", nameof(output));
-        }
-
+        CheckLength(input.Length, 0, input: true);
+        CheckLength(output.Length, 0, input: false);
         fixed (float* pi = input)
         fixed (float* po = output)
         {
-            var buffers = new RunBuffers(_arena, pi, po);
-            if (!_profile)
-            {
-                foreach (ExecutionStep step in _steps)
-                {
-                    step.Run(buffers, _workers);
-                }
+            _inputs[0] = pi;
+            _outputs[0] = po;
+            RunSteps();
+        }
+    }
 
-                return;
+    /// <summary>Runs the network on all its inputs (NHWC, in <see cref="InputNames"/> order) into all its outputs.</summary>
+    /// <exception cref="ArgumentException">A wrong number of inputs or outputs, or one of the wrong length (expected and given are stated).</exception>
+    /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
+    public void Run(ReadOnlySpan<ReadOnlyMemory<float>> inputs, ReadOnlySpan<Memory<float>> outputs)
+    {
+        ObjectDisposedException.ThrowIf(_arena == null, this);
+        if (inputs.Length != InputShapes.Count || outputs.Length != OutputShapes.Count)
+        {
+            throw new ArgumentException(
+                $"Network '{Name}' has {InputShapes.Count} inputs and {OutputShapes.Count} outputs; {inputs.Length} and {outputs.Length} were given.",
+                inputs.Length != InputShapes.Count ? nameof(inputs) : nameof(outputs));
+        }
+
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            CheckLength(inputs[i].Length, i, input: true);
+        }
+
+        for (int k = 0; k < outputs.Length; k++)
+        {
+            CheckLength(outputs[k].Length, k, input: false);
+        }
+
+        int pinned = 0;
+        try
+        {
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                _pins[pinned] = inputs[i].Pin();
+                _inputs[i] = (float*)_pins[pinned++].Pointer;
             }
 
-            long last = Stopwatch.GetTimestamp();
+            for (int k = 0; k < outputs.Length; k++)
+            {
+                _pins[pinned] = outputs[k].Pin();
+                _outputs[k] = (float*)_pins[pinned++].Pointer;
+            }
+
+            RunSteps();
+        }
+        finally
+        {
+            for (int i = 0; i < pinned; i++)
+            {
+                _pins[i].Dispose();
+                _pins[i] = default;
+            }
+        }
+    }
+
+    private void CheckLength(int length, int index, bool input)
+    {
+        TensorShape shape = input ? InputShapes[index] : OutputShapes[index];
+        if (length != shape.ElementCount)
+        {
+            string name = input ? InputNames[index] : OutputNames[index];
+            throw new ArgumentException(
+                $"Network '{Name}': {(input ? "input" : "output")} '{name}' must be {shape} ({shape.ElementCount} floats); {length} floats were given.",
+                input ? "input" : "output");
+        }
+    }
+
+    /// <summary>Runs once, step by step, returning the bytes each step allocated on the calling thread (a diagnostic for tests).</summary>
+    internal long[] AllocationsPerStep(ReadOnlySpan<float> input, Span<float> output)
+    {
+        var bytes = new long[_steps.Length];
+        fixed (float* pi = input)
+        fixed (float* po = output)
+        {
+            _inputs[0] = pi;
+            _outputs[0] = po;
+            var buffers = new RunBuffers(_arena, _inputs, _outputs);
             for (int i = 0; i < _steps.Length; i++)
             {
+                long before = GC.GetAllocatedBytesForCurrentThread();
                 _steps[i].Run(buffers, _workers);
-                long now = Stopwatch.GetTimestamp();
-                _ticks[i] += now - last;
-                last = now;
+                bytes[i] = GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+        }
+
+        return bytes;
+    }
+
+    private void RunSteps()
+    {
+        var buffers = new RunBuffers(_arena, _inputs, _outputs);
+        if (!_profile)
+        {
+            foreach (ExecutionStep step in _steps)
+            {
+                step.Run(buffers, _workers);
             }
 
-            _profiledRuns++;
+            return;
         }
+
+        long last = Stopwatch.GetTimestamp();
+        for (int i = 0; i < _steps.Length; i++)
+        {
+            _steps[i].Run(buffers, _workers);
+            long now = Stopwatch.GetTimestamp();
+            _ticks[i] += now - last;
+            last = now;
+        }
+
+        _profiledRuns++;
     }
 
     /// <summary>Runs the network on a tensor whose shape must be the input's, into a new output array.</summary>
@@ -257,6 +368,10 @@ public sealed unsafe class InferenceSession : IDisposable
         }
 
         NativeMemory.AlignedFree(_arena);
+        NativeMemory.Free(_inputs);
+        NativeMemory.Free(_outputs);
         _arena = null;
+        _inputs = null;
+        _outputs = null;
     }
 }

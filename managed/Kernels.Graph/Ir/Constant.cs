@@ -20,6 +20,15 @@ public enum ConstantRole
 
     /// <summary>Batch-norm running variance (a statistic, not a learned parameter).</summary>
     BatchNormVariance,
+
+    /// <summary>A per-channel multiplier (<see cref="OperatorKind.ChannelAffine"/>).</summary>
+    Scale,
+
+    /// <summary>A per-channel addend (<see cref="OperatorKind.ChannelAffine"/>).</summary>
+    Shift,
+
+    /// <summary>The values of a constant tensor used as an activation (<see cref="OperatorKind.ConstantTensor"/>).</summary>
+    Tensor,
 }
 
 /// <summary>

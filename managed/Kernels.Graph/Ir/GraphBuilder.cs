@@ -180,6 +180,41 @@ public sealed class GraphBuilder
         return Add(OperatorKind.Add, name, [a, b], [], new ElementwiseAddDescriptor(x.N, x.H, x.W, x.C));
     }
 
+    /// <summary>Element-wise product of two values of the same shape.</summary>
+    public Value Mul(Value a, Value b, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        TensorShape x = a.Shape;
+        return Add(OperatorKind.Mul, name, [a, b], [], new ElementwiseAddDescriptor(x.N, x.H, x.W, x.C));
+    }
+
+    /// <summary>y = x·scale[c] + shift[c] per channel (roles <see cref="ConstantRole.Scale"/> and <see cref="ConstantRole.Shift"/>, each [C]).</summary>
+    public Value ChannelAffine(Value input, Constant scale, Constant shift, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(scale);
+        ArgumentNullException.ThrowIfNull(shift);
+        return Add(OperatorKind.ChannelAffine, name, [input], [scale, shift], null);
+    }
+
+    /// <summary>A constant tensor used where an activation is read (role <see cref="ConstantRole.Tensor"/>, NHWC order).</summary>
+    public Value ConstantTensor(Constant values, TensorShape shape, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return Add(OperatorKind.ConstantTensor, name, [], [values], new ConstantTensorAttributes(shape));
+    }
+
+    /// <summary>The same values under another NHWC shape with the same element count.</summary>
+    public Value Reshape(Value input, TensorShape shape, string? name = null) =>
+        Add(OperatorKind.Reshape, name, [input], [], new ReshapeAttributes(shape));
+
+    /// <summary>Pads H, W and C.</summary>
+    public Value Pad(Value input, PadAttributes pads, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(pads);
+        return Add(OperatorKind.Pad, name, [input], [], pads);
+    }
+
     /// <summary>Fully connected layer over an N×1×1×C input (flatten first), weights [outChannels, C].</summary>
     /// <exception cref="ArgumentException">The input is not N×1×1×C or the weights do not fit.</exception>
     public Value FullyConnected(Value input, int outChannels, Constant weights, Constant? bias = null, string? name = null)

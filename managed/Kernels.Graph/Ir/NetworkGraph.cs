@@ -125,7 +125,7 @@ public sealed class NetworkGraph
                 throw new ArgumentException($"Node '{node.Name}' ({node.Kind}): the output '{node.Output.Name}' is declared {node.Output.Shape} but the operator produces {shape}.");
             }
 
-            if (node.Output.DataType != node.Inputs[0].DataType)
+            if (node.Inputs.Count > 0 && node.Output.DataType != node.Inputs[0].DataType)
             {
                 throw new ArgumentException($"Node '{node.Name}' ({node.Kind}): the output is {node.Output.DataType} but the input is {node.Inputs[0].DataType}.");
             }

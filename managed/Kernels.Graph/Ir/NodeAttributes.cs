@@ -48,3 +48,62 @@ public sealed record HardSigmoidAttributes(float Alpha = 0.2f, float Beta = 0.5f
         }
     }
 }
+
+/// <summary>Attributes of <see cref="OperatorKind.ConstantTensor"/>.</summary>
+/// <param name="Shape">The NHWC shape of the tensor (its constant holds exactly that many values, NHWC order).</param>
+public sealed record ConstantTensorAttributes(Kernels.Core.TensorShape Shape);
+
+/// <summary>Attributes of <see cref="OperatorKind.Reshape"/>.</summary>
+/// <param name="Shape">The new NHWC shape; it must hold as many elements as the input.</param>
+public sealed record ReshapeAttributes(Kernels.Core.TensorShape Shape);
+
+/// <summary>How <see cref="OperatorKind.Pad"/> fills the border (ONNX Pad's modes).</summary>
+public enum PadMode
+{
+    /// <summary>A constant value.</summary>
+    Constant,
+
+    /// <summary>The nearest edge element repeated.</summary>
+    Edge,
+
+    /// <summary>Mirrored without repeating the edge element (needs pads smaller than the axis).</summary>
+    Reflect,
+}
+
+/// <summary>Attributes of <see cref="OperatorKind.Pad"/>: elements added before and after each of H, W and C (NHWC).</summary>
+public sealed record PadAttributes(int Top, int Bottom, int Left, int Right, int ChannelsBefore, int ChannelsAfter, PadMode Mode = PadMode.Constant, float Value = 0f)
+{
+    /// <summary>Throws unless every pad is non-negative, the value finite (constant mode) and reflect pads fit the input.</summary>
+    /// <exception cref="ArgumentException">The bad field, named.</exception>
+    public void Validate(Kernels.Core.TensorShape input)
+    {
+        (string Name, int Pad)[] pads =
+            [(nameof(Top), Top), (nameof(Bottom), Bottom), (nameof(Left), Left), (nameof(Right), Right), (nameof(ChannelsBefore), ChannelsBefore), (nameof(ChannelsAfter), ChannelsAfter)];
+        foreach ((string name, int pad) in pads)
+        {
+            if (pad < 0)
+            {
+                throw new ArgumentException($"{name} must be non-negative; it is {pad}.", name);
+            }
+        }
+
+        if (!Enum.IsDefined(Mode))
+        {
+            throw new ArgumentException($"Unknown pad mode {(int)Mode}.", nameof(Mode));
+        }
+
+        if (Mode == PadMode.Constant && float.IsNaN(Value))
+        {
+            throw new ArgumentException("The pad value is NaN.", nameof(Value));
+        }
+
+        if (Mode == PadMode.Reflect && (Math.Max(Top, Bottom) >= input.H || Math.Max(Left, Right) >= input.W || Math.Max(ChannelsBefore, ChannelsAfter) >= input.C))
+        {
+            throw new ArgumentException($"Reflect padding needs every pad smaller than its axis; the input is {input}, the pads H {Top}/{Bottom}, W {Left}/{Right}, C {ChannelsBefore}/{ChannelsAfter}.", nameof(Mode));
+        }
+    }
+
+    /// <summary>The padded shape.</summary>
+    public Kernels.Core.TensorShape Apply(Kernels.Core.TensorShape x) =>
+        new(x.N, checked(x.H + Top + Bottom), checked(x.W + Left + Right), checked(x.C + ChannelsBefore + ChannelsAfter));
+}

@@ -60,4 +60,22 @@ public enum OperatorKind
 
     /// <summary>max(0, min(1, α·x + β)) element-wise; attributes: <see cref="HardSigmoidAttributes"/>.</summary>
     HardSigmoid,
+
+    /// <summary>Element-wise product of two inputs of the same shape; attributes: <see cref="Kernels.Cpu.Layers.ElementwiseAddDescriptor"/> (shape only).</summary>
+    Mul,
+
+    /// <summary>
+    /// Per-channel affine map y = x·scale[c] + shift[c] (ONNX Mul/Add by a per-channel or scalar constant); constants:
+    /// scale and shift, each [C]; no attributes. Folded into a producing convolution when it can be.
+    /// </summary>
+    ChannelAffine,
+
+    /// <summary>A constant tensor used as an activation (no inputs; one constant of the output's size, NHWC order); attributes: <see cref="ConstantTensorAttributes"/>.</summary>
+    ConstantTensor,
+
+    /// <summary>The same values under another shape (the element count is kept); attributes: <see cref="ReshapeAttributes"/>. Costs nothing: the executor aliases it.</summary>
+    Reshape,
+
+    /// <summary>Padding of the H, W and C axes (constant, edge or reflect); attributes: <see cref="PadAttributes"/>.</summary>
+    Pad,
 }

@@ -21,6 +21,19 @@ public static class ShapeInference
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(constants);
         var c = new Context(nodeName, kind);
+        if (kind == OperatorKind.ConstantTensor)
+        {
+            c.InputCount(inputs, 0);
+            c.ConstantCount(constants, 1, 1);
+            TensorShape shape = c.Attributes<ConstantTensorAttributes>(attributes).Shape;
+            if (constants[0].Role != ConstantRole.Tensor || constants[0].ElementCount != shape.ElementCount)
+            {
+                throw c.Error($"constant '{constants[0].Name}' ({constants[0].Role}, {constants[0].ElementCount} values) must be a {ConstantRole.Tensor} of {shape.ElementCount} values for {shape}.");
+            }
+
+            return shape;
+        }
+
         if (inputs.Count == 0)
         {
             throw c.Error("it has no input.");
@@ -34,12 +47,12 @@ public static class ShapeInference
             }
         }
 
-        if (kind != OperatorKind.Concat && kind != OperatorKind.Add)
+        if (kind is not (OperatorKind.Concat or OperatorKind.Add or OperatorKind.Mul))
         {
             c.InputCount(inputs, 1);
         }
 
-        if (kind is not (OperatorKind.Conv or OperatorKind.BatchNormalization or OperatorKind.FullyConnected))
+        if (kind is not (OperatorKind.Conv or OperatorKind.BatchNormalization or OperatorKind.FullyConnected or OperatorKind.ChannelAffine))
         {
             c.ConstantCount(constants, 0, 0);
         }
@@ -90,7 +103,7 @@ public static class ShapeInference
             case OperatorKind.Concat:
                 c.NoAttributes(attributes);
                 return Concat(c, inputs);
-            case OperatorKind.Add:
+            case OperatorKind.Add or OperatorKind.Mul:
             {
                 c.InputCount(inputs, 2);
                 TensorShape y = inputs[1].Shape;
@@ -137,6 +150,30 @@ public static class ShapeInference
                 }
 
                 return new TensorShape(x.N, 1, 1, (int)features);
+            }
+
+            case OperatorKind.ChannelAffine:
+                c.NoAttributes(attributes);
+                c.ConstantCount(constants, 2, 2);
+                c.Vector(constants[0], ConstantRole.Scale, x.C, "scale");
+                c.Vector(constants[1], ConstantRole.Shift, x.C, "shift");
+                return x;
+            case OperatorKind.Reshape:
+            {
+                TensorShape y = c.Attributes<ReshapeAttributes>(attributes).Shape;
+                if (y.ElementCount != x.ElementCount)
+                {
+                    throw c.Error($"the new shape {y} holds {y.ElementCount} elements but the input {x} has {x.ElementCount}.");
+                }
+
+                return y;
+            }
+
+            case OperatorKind.Pad:
+            {
+                var d = c.Attributes<PadAttributes>(attributes);
+                c.Validate(() => d.Validate(x));
+                return d.Apply(x);
             }
 
             default:

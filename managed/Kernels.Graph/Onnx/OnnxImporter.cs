@@ -11,11 +11,15 @@ namespace Kernels.Graph.Onnx;
 public sealed record OnnxImportedModel(NetworkGraph Graph, IReadOnlyList<OnnxTensorLayout> Inputs, IReadOnlyList<OnnxTensorLayout> Outputs);
 
 /// <summary>
-/// Maps an ONNX model (NCHW semantics) onto the NHWC graph IR: 4-D activations N×C×H×W become N×H×W×C, N×C matrices
-/// N×1×1×C, convolution weights OIHW become OHWI and Gemm/MatMul weights the fully connected [OC, IC] layout (with the
-/// columns permuted when the input was flattened from NCHW). Everything the IR cannot express exactly (an operator,
-/// an attribute value, a data type, a dynamic shape) raises <see cref="NotSupportedException"/> naming the node and
-/// its operator, at import, so a graph that imports runs. Opsets 9 to 17 of the default domain.
+/// Maps an ONNX model (NCHW semantics) onto the NHWC graph IR. Every imported tensor keeps its ONNX dimensions and
+/// how the IR buffer holds them (<see cref="OnnxTensorLayout"/>): 4-D activations N×C×H×W as the IR's N×H×W×C, other
+/// ranks in ONNX order. Transpose, Reshape, Flatten, Squeeze and Unsqueeze only change that bookkeeping (a Transpose
+/// pair around an NHWC-exported model costs nothing; a graph input read only through one Transpose is laid out so the
+/// transposed tensor is NCHW), and constants are folded at import (Shape of a static tensor, Constant,
+/// ConstantOfShape, and shape arithmetic on constants). Everything the IR cannot express exactly (an operator, an
+/// attribute value, a data type, a dynamic shape, a layout that would need data movement) raises
+/// <see cref="NotSupportedException"/> naming the node and its operator, at import, so a graph that imports runs.
+/// Opsets 9 to 17 of the default domain.
 /// </summary>
 public static class OnnxImporter
 {
@@ -28,9 +32,10 @@ public static class OnnxImporter
     /// <summary>The ONNX operators the importer maps (each within the limits its mapping states).</summary>
     public static IReadOnlyList<string> SupportedOperators { get; } =
     [
-        "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gemm",
-        "GlobalAveragePool", "Identity", "LRN", "LeakyRelu", "MatMul", "MaxPool", "Relu", "Reshape", "Softmax", "Add",
-        "Sigmoid", "HardSigmoid",
+        "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "Div",
+        "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "Identity", "LRN", "LeakyRelu",
+        "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape", "Shape", "Sigmoid", "Softmax", "Squeeze", "Sub",
+        "Transpose", "Unsqueeze",
     ];
 
     /// <summary>Reads and imports an .onnx file.</summary>
@@ -38,14 +43,18 @@ public static class OnnxImporter
     /// <exception cref="NotSupportedException">The model uses something the IR cannot express; the message names the node and operator.</exception>
     public static NetworkGraph Load(string path) => Import(OnnxModel.Load(path));
 
+    /// <summary>Reads and imports an .onnx file, with the layouts of its inputs and outputs.</summary>
+    /// <exception cref="InvalidDataException">The file is malformed.</exception>
+    /// <exception cref="NotSupportedException">The model uses something the IR cannot express; the message names the node and operator.</exception>
+    public static OnnxImportedModel LoadModel(string path) => ImportModel(OnnxModel.Load(path));
+
     /// <summary>Imports a model.</summary>
     /// <exception cref="NotSupportedException">The model uses something the IR cannot express; the message names the node and operator.</exception>
     public static NetworkGraph Import(OnnxModel model) => ImportModel(model).Graph;
 
     /// <summary>
     /// Imports a model and reports the layout of every graph input and output. <paramref name="boundInputs"/> freezes
-    /// graph inputs to given values: a bound input read where the IR needs a constant (weights, bias, batch-norm
-    /// vectors, Clip bounds, a Reshape shape) becomes that constant; ONNX's node tests pass weights this way.
+    /// graph inputs to given values: a bound input becomes that constant (ONNX's node tests pass weights this way).
     /// </summary>
     /// <exception cref="NotSupportedException">The model uses something the IR cannot express; the message names the node and operator.</exception>
     public static OnnxImportedModel ImportModel(OnnxModel model, IReadOnlyDictionary<string, OnnxTensor>? boundInputs = null)
@@ -54,27 +63,36 @@ public static class OnnxImporter
         return new Importer(model, boundInputs).Run();
     }
 
-    /// <summary>An IR value with the ONNX arrangement it carries.</summary>
-    private sealed record Imported(Value Value, OnnxLayoutKind Kind, int Channels, int Height, int Width)
+    /// <summary>
+    /// An IR value with the ONNX tensor it carries: ONNX dimensions <see cref="Dims"/>, a reshape of a source tensor of
+    /// dimensions <see cref="Source"/> whose axes the buffer holds in the order <see cref="Perm"/> (see <see cref="OnnxTensorLayout"/>).
+    /// The IR shape is always <see cref="IrShape"/> of the buffer dimensions, so the innermost buffer axis is the IR's C.
+    /// </summary>
+    private sealed record Imported(Value Value, long[] Dims, long[] Source, int[] Perm)
     {
-        /// <summary>The ONNX rank of a <see cref="OnnxLayoutKind.ChannelsLast"/> value (1 or 3); unused otherwise.</summary>
-        public int ChannelsLastRank { get; init; }
+        public int Rank => Dims.Length;
 
-        public long[] OnnxDims => Kind switch
-        {
-            OnnxLayoutKind.Nchw => [Value.Shape.N, Channels, Height, Width],
-            OnnxLayoutKind.ChannelsLast when ChannelsLastRank == 1 => [Value.Shape.C],
-            OnnxLayoutKind.ChannelsLast => [Value.Shape.N, Value.Shape.W, Value.Shape.C],
-            _ => [Value.Shape.N, Value.Shape.C],
-        };
+        /// <summary>A reshape the buffer has not followed (the ONNX dimensions are not the source's).</summary>
+        public bool Pending => !Dims.AsSpan().SequenceEqual(Source);
 
-        public int Rank => Kind switch
-        {
-            OnnxLayoutKind.Nchw => 4,
-            OnnxLayoutKind.ChannelsLast => ChannelsLastRank,
-            _ => 2,
-        };
+        public long[] BufferDims => Perm.Select(a => Source[a]).ToArray();
+
+        /// <summary>An N×C×H×W tensor held as the IR's N×H×W×C.</summary>
+        public bool IsNchw => !Pending && Rank == 4 && Perm.AsSpan().SequenceEqual([0, 2, 3, 1]);
+
+        /// <summary>The ONNX axis the IR holds as channels (the innermost buffer axis); -1 with a pending reshape or rank 0.</summary>
+        public int ChannelAxis => Pending || Rank == 0 ? -1 : Perm[^1];
+
+        /// <summary>The buffer is in ONNX order.</summary>
+        public bool OnnxOrder => OnnxTensorLayout.IsEffectivelyIdentity(Source, Perm);
     }
+
+    private static int[] Identity(int rank) => Enumerable.Range(0, rank).ToArray();
+
+    /// <summary>The permutation a fresh tensor of this rank gets: NCHW as NHWC for rank 4, ONNX order otherwise.</summary>
+    private static int[] Canonical(int rank) => rank == 4 ? [0, 2, 3, 1] : Identity(rank);
+
+    private static string Dims(IEnumerable<long> dims) => $"[{string.Join(", ", dims)}]";
 
     private sealed class Importer
     {
@@ -111,10 +129,18 @@ public static class OnnxImporter
 
             foreach (OnnxValueInfo input in _model.Graph.Inputs)
             {
-                if (!_constants.ContainsKey(input.Name))
+                if (_constants.ContainsKey(input.Name))
                 {
-                    _graphInputs[input.Name] = input;
+                    continue;
                 }
+
+                if (_bound.TryGetValue(input.Name, out OnnxTensor? bound))
+                {
+                    _constants[input.Name] = bound;
+                    continue;
+                }
+
+                _graphInputs[input.Name] = input;
             }
 
             foreach (OnnxNode node in _model.Graph.Nodes)
@@ -130,7 +156,7 @@ public static class OnnxImporter
                 {
                     ImportNode(node);
                 }
-                catch (ArgumentException e)
+                catch (ArgumentException e) when (e.Message.StartsWith("Node '", StringComparison.Ordinal))
                 {
                     // The IR's shape inference rejected the mapped operator: outside what the IR can represent.
                     throw Unsupported($"the IR cannot represent it: {e.Message}");
@@ -158,8 +184,8 @@ public static class OnnxImporter
                 throw new NotSupportedException("The ONNX graph has no activation input (every output is a constant).");
             }
 
-            NetworkGraph graph = _builder.Build(outputs.Select(o => o.Value).Distinct().ToArray());
             var ordered = _inputLayouts.OrderBy(l => IndexOfInput(l.OnnxName)).ToList();
+            NetworkGraph graph = _builder.Build(outputs.Select(o => o.Value).ToArray());
             return new OnnxImportedModel(graph, ordered, outputs);
         }
 
@@ -176,8 +202,7 @@ public static class OnnxImporter
             return int.MaxValue;
         }
 
-        private static OnnxTensorLayout Layout(string name, Imported v) =>
-            new(name, v.Value, v.OnnxDims, v.Kind, v.Channels, v.Height, v.Width);
+        private static OnnxTensorLayout Layout(string name, Imported v) => new(name, v.Value, v.Dims, v.Source, v.Perm);
 
         private NotSupportedException Unsupported(string why) =>
             new($"ONNX node '{_nodeName}' ({_node.OpType}): {why}.");
@@ -191,18 +216,28 @@ public static class OnnxImporter
                 throw Unsupported("it has no output");
             }
 
+            if (FoldConstants(node))
+            {
+                return;
+            }
+
             switch (node.OpType)
             {
                 case "Constant": ImportConstant(); return;
-                case "Identity": Define(Activation(0, channelsLast: true)); return;
+                case "ConstantOfShape": ImportConstantOfShape(); return;
+                case "Shape": ImportShape(); return;
+                case "Identity": OnlyOutputs(1); Define(ActivationAnyLayout(0)); return;
                 case "Dropout": ImportDropout(); return;
                 case "Conv": ImportConv(); return;
                 case "MaxPool":
                 case "AveragePool": ImportPool(); return;
                 case "GlobalAveragePool":
                     {
+                        OnlyOutputs(1);
                         Imported x = Spatial(0);
-                        Define(x with { Value = _builder.GlobalAveragePool(x.Value, IrName()), Height = 1, Width = 1 });
+                        Value y = _builder.GlobalAveragePool(x.Value, IrName());
+                        long[] dims = [x.Dims[0], x.Dims[1], 1, 1];
+                        Define(new Imported(y, dims, dims, Canonical(4)));
                         return;
                     }
 
@@ -230,10 +265,17 @@ public static class OnnxImporter
                 case "Concat": ImportConcat(); return;
                 case "Flatten": ImportFlatten(); return;
                 case "Reshape": ImportReshape(); return;
+                case "Squeeze": ImportSqueeze(); return;
+                case "Unsqueeze": ImportUnsqueeze(); return;
+                case "Transpose": ImportTranspose(); return;
                 case "Softmax": ImportSoftmax(); return;
                 case "Gemm": ImportGemm(); return;
                 case "MatMul": ImportMatMul(); return;
-                case "Add": ImportAdd(); return;
+                case "Add":
+                case "Sub":
+                case "Mul":
+                case "Div": ImportBinary(); return;
+                case "Pad": ImportPad(); return;
                 default: throw Unsupported("the operator is not supported");
             }
         }
@@ -260,25 +302,34 @@ public static class OnnxImporter
 
         private bool HasInput(int index) => index < _node.Inputs.Count && _node.Inputs[index].Length > 0;
 
-        private bool IsConstant(string name) =>
-            !_values.ContainsKey(name) && (_constants.ContainsKey(name) || _bound.ContainsKey(name));
+        private bool IsConstant(int index) => HasInput(index) && !_values.ContainsKey(_node.Inputs[index]) && _constants.ContainsKey(_node.Inputs[index]);
 
-        /// <summary>
-        /// The activation at input <paramref name="index"/> (a graph input becomes an IR input on first use). A rank-1 or
-        /// rank-3 value is accepted only when <paramref name="channelsLast"/> says the operator is element-wise (or works
-        /// on the last axis), the one case where holding it as N×1×W×C is unambiguous.
-        /// </summary>
-        private Imported Activation(int index, bool channelsLast = false)
+        /// <summary>The IR shape of a buffer: its last axis is C; rank 3 (a, b, c) is a×1×b×c; leading axes past 4 fold into N.</summary>
+        private TensorShape IrShape(long[] buffer)
         {
-            Imported value = ActivationAnyLayout(index);
-            if (value.Kind == OnnxLayoutKind.ChannelsLast && !channelsLast)
+            long n = 1;
+            for (int i = 0; i < buffer.Length - 3; i++)
             {
-                throw Unsupported($"input '{_node.Inputs[index]}' has rank {value.Rank}; the operator needs an N×C×H×W tensor or an N×C matrix");
+                n *= buffer[i];
             }
 
-            return value;
+            long[] last = buffer.Length switch
+            {
+                0 => [1, 1, 1, 1],
+                1 => [1, 1, 1, buffer[0]],
+                2 => [buffer[0], 1, 1, buffer[1]],
+                3 => [buffer[0], 1, buffer[1], buffer[2]],
+                _ => [n, buffer[^3], buffer[^2], buffer[^1]],
+            };
+            if (last.Any(d => d is < 1 or > int.MaxValue))
+            {
+                throw Unsupported($"a tensor of dimensions {Dims(buffer)} does not fit the IR (every axis 1 to 2^31 - 1)");
+            }
+
+            return new TensorShape((int)last[0], (int)last[1], (int)last[2], (int)last[3]);
         }
 
+        /// <summary>The activation at input <paramref name="index"/>; a graph input becomes an IR input on first use.</summary>
         private Imported ActivationAnyLayout(int index)
         {
             if (!HasInput(index))
@@ -312,27 +363,89 @@ public static class OnnxImporter
                 throw Unsupported($"graph input '{name}' has a dynamic or missing shape [{(info.Shape is null ? "?" : string.Join(", ", info.Shape))}]");
             }
 
-            int[] dims = info.Shape.Select(d => (int)d.Value!.Value).ToArray();
-            Imported value = dims.Length switch
-            {
-                4 => new Imported(_builder.Input(name, new TensorShape(dims[0], dims[2], dims[3], dims[1])), OnnxLayoutKind.Nchw, dims[1], dims[2], dims[3]),
-                2 => new Imported(_builder.Input(name, new TensorShape(dims[0], 1, 1, dims[1])), OnnxLayoutKind.Matrix, dims[1], 1, 1),
-                3 => new Imported(_builder.Input(name, new TensorShape(dims[0], 1, dims[1], dims[2])), OnnxLayoutKind.ChannelsLast, dims[2], 1, dims[1]) { ChannelsLastRank = 3 },
-                1 => new Imported(_builder.Input(name, new TensorShape(1, 1, 1, dims[0])), OnnxLayoutKind.ChannelsLast, dims[0], 1, 1) { ChannelsLastRank = 1 },
-                _ => throw Unsupported($"graph input '{name}' has rank {dims.Length}; only ranks 1 to 4 are supported"),
-            };
-            _values[name] = value;
-            _inputLayouts.Add(Layout(name, value));
-            return value;
+            long[] dims = info.Shape.Select(d => d.Value!.Value).ToArray();
+            int[] perm = InputPermutation(name, dims.Length);
+            Value value = _builder.Input(name, IrShape(perm.Select(a => dims[a]).ToArray()));
+            var imported = new Imported(value, dims, dims, perm);
+            _values[name] = imported;
+            _inputLayouts.Add(Layout(name, imported));
+            return imported;
         }
 
-        /// <summary>An N×C×H×W activation.</summary>
+        /// <summary>
+        /// The buffer order of a graph input: when every node reading it is a Transpose by the same permutation p, the
+        /// order that makes the transposed tensor canonical (so a model exported from NHWC pays no transpose);
+        /// otherwise canonical.
+        /// </summary>
+        private int[] InputPermutation(string name, int rank)
+        {
+            int[]? common = null;
+            foreach (OnnxNode n in _model.Graph.Nodes.Where(n => n.Inputs.Contains(name)))
+            {
+                long[]? p = n.OpType == "Transpose" && n.Inputs.Count == 1 ? n.FindAttribute("perm")?.Ints.ToArray() : null;
+                if (p is null || p.Length != rank || (common is not null && !common.Select(v => (long)v).SequenceEqual(p)))
+                {
+                    return Canonical(rank);
+                }
+
+                common = p.Select(v => (int)v).ToArray();
+            }
+
+            if (common is null || !common.Order().SequenceEqual(Identity(rank)))
+            {
+                return Canonical(rank);
+            }
+
+            int[] c = Canonical(rank);
+            return c.Select(j => common[j]).ToArray();
+        }
+
+        /// <summary>An N×C×H×W activation held as the IR's N×H×W×C.</summary>
         private Imported Spatial(int index)
         {
-            Imported x = Activation(index);
-            return x.Kind == OnnxLayoutKind.Nchw
+            Imported x = ActivationAnyLayout(index);
+            return x.IsNchw
                 ? x
-                : throw Unsupported($"input '{_node.Inputs[index]}' is a matrix; the operator needs an N×C×H×W tensor");
+                : throw Unsupported($"input '{_node.Inputs[index]}' is {Dims(x.Dims)}{(x.Rank == 4 ? " in a transposed layout" : "")}; the operator needs an N×C×H×W tensor");
+        }
+
+        /// <summary>The same buffer with another IR shape (an IR Reshape when the shape changes).</summary>
+        private Value Reshaped(Value v, TensorShape shape, string name) =>
+            v.Shape == shape ? v : _builder.Reshape(v, shape, name);
+
+        /// <summary>
+        /// <paramref name="x"/> reshaped to the ONNX dimensions <paramref name="dims"/>: free when the buffer is in
+        /// ONNX order or only axes of length 1 come and go; otherwise the reshape stays pending (the buffer keeps its
+        /// source, which only layout-agnostic consumers accept).
+        /// </summary>
+        private Imported ReshapeTo(Imported x, long[] dims, string name)
+        {
+            if (!x.Pending && x.OnnxOrder)
+            {
+                int[] perm = Canonical(dims.Length);
+                if (!OnnxTensorLayout.IsEffectivelyIdentity(dims, perm))
+                {
+                    perm = Identity(dims.Length);
+                }
+
+                return new Imported(Reshaped(x.Value, IrShape(perm.Select(a => dims[a]).ToArray()), name), dims, dims, perm);
+            }
+
+            long[] from = x.Dims.Where(d => d != 1).ToArray(), to = dims.Where(d => d != 1).ToArray();
+            if (!x.Pending && from.SequenceEqual(to))
+            {
+                // Only unit axes change: the k-th long axis of the result is the k-th of x; keep x's buffer order of them.
+                int[] longOld = Enumerable.Range(0, x.Rank).Where(a => x.Dims[a] != 1).ToArray();
+                int[] longNew = Enumerable.Range(0, dims.Length).Where(a => dims[a] != 1).ToArray();
+                int[] bufferLong = x.Perm.Where(a => x.Dims[a] != 1).Select(a => longNew[Array.IndexOf(longOld, a)]).ToArray();
+                int[] candidate = Canonical(dims.Length);
+                int[] perm = candidate.Where(a => dims[a] != 1).SequenceEqual(bufferLong)
+                    ? candidate
+                    : Enumerable.Range(0, dims.Length).Where(a => dims[a] == 1).Concat(bufferLong).ToArray();
+                return new Imported(Reshaped(x.Value, IrShape(perm.Select(a => dims[a]).ToArray()), name), dims, dims, perm);
+            }
+
+            return x with { Dims = dims };
         }
 
         /// <summary>The constant tensor at input <paramref name="index"/>, or null when the optional input is absent.</summary>
@@ -344,15 +457,9 @@ public static class OnnxImporter
             }
 
             string name = _node.Inputs[index];
-            if (_constants.TryGetValue(name, out OnnxTensor? t))
+            if (!_values.ContainsKey(name) && _constants.TryGetValue(name, out OnnxTensor? t))
             {
                 return t;
-            }
-
-            if (!_values.ContainsKey(name) && _bound.TryGetValue(name, out OnnxTensor? bound))
-            {
-                _constants[name] = bound;
-                return bound;
             }
 
             throw Unsupported($"input '{name}' must be a constant (an initializer or a Constant node)");
@@ -472,19 +579,316 @@ public static class OnnxImporter
             }
         }
 
-        // ---- operators ----------------------------------------------------------------------------------------
+        /// <summary>Integer values of an attribute (any count), or null when absent.</summary>
+        private long[]? LongsAttribute(string name) => _node.FindAttribute(name)?.Ints.ToArray();
+
+        /// <summary>Axes from an attribute (opset below <paramref name="inputSince"/>) or input 1, normalized to [0, rank).</summary>
+        private int[]? Axes(int rank, long inputSince)
+        {
+            long[]? axes = _opset >= inputSince ? (ConstantInput(1) is { } t ? Ints(t) : null) : LongsAttribute("axes");
+            return axes?.Select(a => a < -rank || a >= rank
+                ? throw Unsupported($"axis {a} is outside a rank-{rank} tensor")
+                : (int)(a < 0 ? a + rank : a)).ToArray();
+        }
+
+        // ---- constants ----------------------------------------------------------------------------------------
+
+        private void DefineConstant(OnnxTensor t, int output = 0)
+        {
+            OnlyOutputs(output + 1);
+            _constants[_node.Outputs[output]] = t.Reshaped(_node.Outputs[output], t.Dims);
+        }
+
+        /// <summary>Evaluates shape-only operators whose inputs are all constants; true when the node was folded.</summary>
+        private bool FoldConstants(OnnxNode node)
+        {
+            bool all = node.Inputs.Count > 0 && Enumerable.Range(0, node.Inputs.Count).All(i => !HasInput(i) || IsConstant(i)) && IsConstant(0);
+            if (!all)
+            {
+                return false;
+            }
+
+            OnnxTensor x = _constants[node.Inputs[0]];
+            switch (node.OpType)
+            {
+                case "Identity":
+                case "Dropout":
+                    DefineConstant(x);
+                    return true;
+                case "Reshape":
+                    DefineConstant(x.Reshaped(IrName(), ReshapeDims(x.Dims.ToArray(), Ints(RequiredConstant(1)))));
+                    return true;
+                case "Flatten":
+                    {
+                        int axis = FlattenAxis(x.Dims.Count);
+                        long outer = x.Dims.Take(axis).Aggregate(1L, (a, b) => a * b);
+                        DefineConstant(x.Reshaped(IrName(), [outer, x.ElementCount / outer]));
+                        return true;
+                    }
+
+                case "Squeeze":
+                    DefineConstant(x.Reshaped(IrName(), SqueezeDims(x.Dims.ToArray())));
+                    return true;
+                case "Unsqueeze":
+                    DefineConstant(x.Reshaped(IrName(), UnsqueezeDims(x.Dims.ToArray())));
+                    return true;
+                case "Shape":
+                    ImportShape();
+                    return true;
+                case "Transpose":
+                    {
+                        int[] perm = TransposePermutation(x.Dims.Count);
+                        long[] dims = perm.Select(a => x.Dims[a]).ToArray();
+                        float[] values = Floats(x);
+                        var y = new float[values.Length];
+                        int[] map = OnnxTensorLayout.BufferIndexMap(x.Dims, perm);
+                        for (int i = 0; i < map.Length; i++)
+                        {
+                            y[map[i]] = values[i];
+                        }
+
+                        DefineConstant(OnnxTensor.FromFloats(IrName(), dims, y));
+                        return true;
+                    }
+
+                case "Concat" when x.DataType is OnnxDataType.Int64 or OnnxDataType.Int32 && x.Dims.Count == 1:
+                    {
+                        OnlyOutputs(1);
+                        long[] values = Enumerable.Range(0, node.Inputs.Count).SelectMany(i => Ints(RequiredConstant(i))).ToArray();
+                        DefineConstant(OnnxTensor.FromInt64s(IrName(), [values.Length], values));
+                        return true;
+                    }
+
+                case "Gather" when x.DataType is OnnxDataType.Int64 or OnnxDataType.Int32 && x.Dims.Count == 1:
+                    {
+                        OnlyOutputs(1);
+                        long[] data = Ints(x);
+                        OnnxTensor indices = RequiredConstant(1);
+                        long[] picked = Ints(indices).Select(i => i >= -data.Length && i < data.Length
+                            ? data[i < 0 ? i + data.Length : i]
+                            : throw Unsupported($"index {i} is outside [{-data.Length}, {data.Length})")).ToArray();
+                        DefineConstant(OnnxTensor.FromInt64s(IrName(), indices.Dims.ToArray(), picked));
+                        return true;
+                    }
+
+                default:
+                    return false;
+            }
+        }
 
         private void ImportConstant()
         {
             OnlyOutputs(1);
-            OnnxAttribute? value = _node.FindAttribute("value");
-            if (value?.Tensor is null || _node.Attributes.Count != 1)
+            if (_node.Attributes.Count != 1)
             {
-                throw Unsupported("only a Constant with a 'value' tensor attribute is supported");
+                throw Unsupported("a Constant needs exactly one value attribute");
             }
 
-            _constants[_node.Outputs[0]] = value.Tensor;
+            OnnxAttribute a = _node.Attributes[0];
+            OnnxTensor t = a.Name switch
+            {
+                "value" when a.Tensor is not null => a.Tensor,
+                "value_float" => OnnxTensor.FromFloats(IrName(), [], [a.Float]),
+                "value_floats" => OnnxTensor.FromFloats(IrName(), [a.Floats.Count], a.Floats.ToArray()),
+                "value_int" => OnnxTensor.FromInt64s(IrName(), [], [a.Int]),
+                "value_ints" => OnnxTensor.FromInt64s(IrName(), [a.Ints.Count], a.Ints.ToArray()),
+                _ => throw Unsupported($"the attribute '{a.Name}' is not supported (value, value_float(s), value_int(s))"),
+            };
+            DefineConstant(t);
         }
+
+        private void ImportConstantOfShape()
+        {
+            OnlyOutputs(1);
+            long[] dims = Ints(RequiredConstant(0));
+            if (dims.Any(d => d < 0))
+            {
+                throw Unsupported($"the shape {Dims(dims)} has a negative dimension");
+            }
+
+            long count = dims.Aggregate(1L, (a, b) => checked(a * b));
+            OnnxTensor? value = _node.FindAttribute("value")?.Tensor;
+            if (value is not null && value.ElementCount != 1)
+            {
+                throw Unsupported($"the value tensor has {value.ElementCount} elements; one is needed");
+            }
+
+            if (value is null || value.DataType is OnnxDataType.Float or OnnxDataType.Double or OnnxDataType.Float16)
+            {
+                float fill = value is null ? 0f : Floats(value)[0];
+                DefineConstant(OnnxTensor.FromFloats(IrName(), dims, Enumerable.Repeat(fill, checked((int)count)).ToArray()));
+                return;
+            }
+
+            long v = Ints(value)[0];
+            DefineConstant(OnnxTensor.FromInt64s(IrName(), dims, Enumerable.Repeat(v, checked((int)count)).ToArray()));
+        }
+
+        private void ImportShape()
+        {
+            OnlyOutputs(1);
+            long[] dims = IsConstant(0) ? _constants[_node.Inputs[0]].Dims.ToArray() : ActivationAnyLayout(0).Dims;
+            int rank = dims.Length;
+            long start = IntAttribute("start", 0), end = IntAttribute("end", rank);
+            int Clamp(long v) => (int)Math.Clamp(v < 0 ? v + rank : v, 0, rank);
+            long[] slice = dims[Clamp(start)..Math.Max(Clamp(start), Clamp(end))];
+            DefineConstant(OnnxTensor.FromInt64s(IrName(), [slice.Length], slice));
+        }
+
+        // ---- shape-only operators -----------------------------------------------------------------------------
+
+        private long[] ReshapeDims(long[] input, long[] shape)
+        {
+            if (IntAttribute("allowzero", 0) != 0 && shape.Contains(0))
+            {
+                throw Unsupported("allowzero = 1 with a zero in the shape is not supported");
+            }
+
+            long total = input.Aggregate(1L, (a, b) => a * b);
+            var dims = new long[shape.Length];
+            int inferred = -1;
+            for (int i = 0; i < shape.Length; i++)
+            {
+                dims[i] = shape[i] switch
+                {
+                    0 when i < input.Length => input[i],
+                    -1 when inferred < 0 => 1,
+                    > 0 => shape[i],
+                    _ => throw Unsupported($"the target shape {Dims(shape)} is not valid for an input of {Dims(input)}"),
+                };
+                if (shape[i] == -1)
+                {
+                    inferred = i;
+                }
+            }
+
+            long known = dims.Aggregate(1L, (a, b) => a * b);
+            if (inferred >= 0)
+            {
+                if (known == 0 || total % known != 0)
+                {
+                    throw Unsupported($"the target shape {Dims(shape)} does not divide an input of {Dims(input)}");
+                }
+
+                dims[inferred] = total / known;
+            }
+
+            return dims.Aggregate(1L, (a, b) => a * b) == total
+                ? dims
+                : throw Unsupported($"the target shape {Dims(shape)} holds another element count than the input {Dims(input)}");
+        }
+
+        private int FlattenAxis(int rank)
+        {
+            long axis = IntAttribute("axis", 1);
+            return axis >= -rank && axis <= rank
+                ? (int)(axis < 0 ? axis + rank : axis)
+                : throw Unsupported($"axis {axis} is outside a rank-{rank} tensor");
+        }
+
+        private long[] SqueezeDims(long[] dims)
+        {
+            int[]? axes = Axes(dims.Length, 13);
+            if (axes is not null && axes.Any(a => dims[a] != 1))
+            {
+                throw Unsupported($"an axis in [{string.Join(", ", axes)}] of {Dims(dims)} is not 1");
+            }
+
+            return dims.Where((d, i) => axes is null ? d != 1 : !axes.Contains(i)).ToArray();
+        }
+
+        private long[] UnsqueezeDims(long[] dims)
+        {
+            int rank = dims.Length + (_opset >= 13 ? (ConstantInput(1) is { } t ? (int)t.ElementCount : 0) : LongsAttribute("axes")?.Length ?? 0);
+            int[] axes = Axes(rank, 13) ?? throw Unsupported("the axes are missing");
+            if (axes.Distinct().Count() != axes.Length)
+            {
+                throw Unsupported("the axes repeat");
+            }
+
+            var result = new long[rank];
+            int next = 0;
+            for (int i = 0; i < rank; i++)
+            {
+                result[i] = axes.Contains(i) ? 1 : dims[next++];
+            }
+
+            return result;
+        }
+
+        private int[] TransposePermutation(int rank)
+        {
+            long[]? perm = LongsAttribute("perm");
+            if (perm is null)
+            {
+                return Enumerable.Range(0, rank).Reverse().ToArray();
+            }
+
+            if (perm.Length != rank || !perm.Order().SequenceEqual(Enumerable.Range(0, rank).Select(i => (long)i)))
+            {
+                throw Unsupported($"perm [{string.Join(", ", perm)}] is not a permutation of {rank} axes");
+            }
+
+            return perm.Select(p => (int)p).ToArray();
+        }
+
+        private void ImportFlatten()
+        {
+            OnlyOutputs(1);
+            Imported x = ActivationAnyLayout(0);
+            int axis = FlattenAxis(x.Rank);
+            long outer = x.Dims.Take(axis).Aggregate(1L, (a, b) => a * b), inner = x.Dims.Skip(axis).Aggregate(1L, (a, b) => a * b);
+            Define(ReshapeTo(x, [outer, inner], IrName()));
+        }
+
+        private void ImportReshape()
+        {
+            OnlyOutputs(1);
+            Imported x = ActivationAnyLayout(0);
+            Define(ReshapeTo(x, ReshapeDims(x.Dims, Ints(RequiredConstant(1))), IrName()));
+        }
+
+        private void ImportSqueeze()
+        {
+            OnlyOutputs(1);
+            Imported x = ActivationAnyLayout(0);
+            Define(ReshapeTo(x, SqueezeDims(x.Dims), IrName()));
+        }
+
+        private void ImportUnsqueeze()
+        {
+            OnlyOutputs(1);
+            Imported x = ActivationAnyLayout(0);
+            Define(ReshapeTo(x, UnsqueezeDims(x.Dims), IrName()));
+        }
+
+        private void ImportTranspose()
+        {
+            OnlyOutputs(1);
+            Imported x = ActivationAnyLayout(0);
+            int[] p = TransposePermutation(x.Rank);
+            if (x.Pending)
+            {
+                if (!x.OnnxOrder)
+                {
+                    throw Unsupported($"the input {Dims(x.Dims)} is a reshape of a transposed tensor; transposing it again would move data");
+                }
+
+                x = ReshapeTo(x with { Dims = x.Source }, x.Dims, IrName() + "/reshape");
+            }
+
+            // The buffer is unchanged: its axis j holds source axis Perm[j], which is axis pinv[Perm[j]] of the result.
+            var pinv = new int[p.Length];
+            for (int i = 0; i < p.Length; i++)
+            {
+                pinv[p[i]] = i;
+            }
+
+            long[] dims = p.Select(a => x.Dims[a]).ToArray();
+            Define(new Imported(x.Value, dims, dims, x.Perm.Select(a => pinv[a]).ToArray()));
+        }
+
+        // ---- element-wise -------------------------------------------------------------------------------------
 
         private void ImportDropout()
         {
@@ -494,13 +898,13 @@ public static class OnnxImporter
                 throw Unsupported("training_mode is true; only inference is supported");
             }
 
-            Imported x = Activation(0, channelsLast: true);
+            Imported x = ActivationAnyLayout(0);
             Define(x with { Value = _builder.Dropout(x.Value, name: IrName()) });
         }
 
         private void Elementwise(Func<Value, Value> make)
         {
-            Imported x = Activation(0, channelsLast: true);
+            Imported x = ActivationAnyLayout(0);
             Define(x with { Value = make(x.Value) });
         }
 
@@ -535,6 +939,140 @@ public static class OnnxImporter
             return values.Length == 1 ? values[0] : throw Unsupported($"{what} '{t.Name}' has {values.Length} values; a scalar is needed");
         }
 
+        /// <summary>A constant broadcast (NumPy rules) to <paramref name="dims"/>, row-major; throws when it does not broadcast there.</summary>
+        private float[] Broadcast(OnnxTensor t, long[] dims)
+        {
+            long[] k = t.Dims.ToArray();
+            if (k.Length > dims.Length || k.Select((d, i) => d == 1 || d == dims[dims.Length - k.Length + i]).Any(ok => !ok))
+            {
+                throw Unsupported($"the constant '{t.Name}' {Dims(k)} does not broadcast to the activation's {Dims(dims)}");
+            }
+
+            float[] values = Floats(t);
+            long count = dims.Aggregate(1L, (a, b) => a * b);
+            var result = new float[count];
+            var index = new long[dims.Length];
+            for (long i = 0; i < count; i++)
+            {
+                long source = 0;
+                for (int a = 0; a < k.Length; a++)
+                {
+                    source = (source * k[a]) + (k[a] == 1 ? 0 : index[dims.Length - k.Length + a]);
+                }
+
+                result[i] = values[source];
+                for (int a = dims.Length - 1; a >= 0 && ++index[a] == dims[a]; a--)
+                {
+                    index[a] = 0;
+                }
+            }
+
+            return result;
+        }
+
+        /// <summary>Add, Sub, Mul and Div: of two activations of one layout, or of an activation and a constant that broadcasts to it.</summary>
+        private void ImportBinary()
+        {
+            OnlyOutputs(1);
+            string op = _node.OpType;
+            if (!HasInput(1))
+            {
+                throw Unsupported("input 1 is missing");
+            }
+
+            if (!IsConstant(0) && !IsConstant(1))
+            {
+                Imported a = ActivationAnyLayout(0), b = ActivationAnyLayout(1);
+                if (!a.Dims.SequenceEqual(b.Dims))
+                {
+                    throw Unsupported($"the inputs are {Dims(a.Dims)} and {Dims(b.Dims)}; broadcasting between two activations is not supported");
+                }
+
+                if (!a.Source.SequenceEqual(b.Source) || !a.Perm.SequenceEqual(b.Perm) || a.Value.Shape != b.Value.Shape)
+                {
+                    throw Unsupported("the two inputs are held in different layouts");
+                }
+
+                Value y = op switch
+                {
+                    "Add" => _builder.Add(a.Value, b.Value, IrName()),
+                    "Mul" => _builder.Mul(a.Value, b.Value, IrName()),
+                    _ => throw Unsupported($"{op} of two activations is not supported (only of an activation and a constant)"),
+                };
+                Define(a with { Value = y });
+                return;
+            }
+
+            bool constantFirst = IsConstant(0);
+            Imported x = ActivationAnyLayout(constantFirst ? 1 : 0);
+            OnnxTensor k = RequiredConstant(constantFirst ? 0 : 1);
+            float[] full = Broadcast(k, x.Dims);
+
+            // y = x·scale + shift with per-element (scale, shift) from the constant value v.
+            (float Scale, float Shift) Affine(float v) => (op, constantFirst) switch
+            {
+                ("Add", _) => (1f, v),
+                ("Mul", _) => (v, 0f),
+                ("Sub", false) => (1f, -v),
+                ("Sub", true) => (-1f, v),
+                ("Div", false) => (1f / v, 0f),
+                _ => throw Unsupported("a constant divided by an activation is not supported"),
+            };
+
+            // Per channel when the constant varies along the IR's channel axis at most.
+            long[] kd = k.Dims.ToArray();
+            int varying = -1;
+            bool perChannel = true;
+            for (int a = 0; a < kd.Length; a++)
+            {
+                if (kd[a] != 1)
+                {
+                    int axis = x.Rank - kd.Length + a;
+                    perChannel &= varying < 0 && axis == x.ChannelAxis;
+                    varying = axis;
+                }
+            }
+
+            if (perChannel)
+            {
+                int c = x.Value.Shape.C;
+                var scale = new float[c];
+                var shift = new float[c];
+                float[] values = Floats(k);
+                for (int i = 0; i < c; i++)
+                {
+                    (scale[i], shift[i]) = Affine(values[varying < 0 ? 0 : i]);
+                }
+
+                Value y = _builder.ChannelAffine(
+                    x.Value, MakeConstant("scale", ConstantRole.Scale, [c], scale), MakeConstant("shift", ConstantRole.Shift, [c], shift), IrName());
+                Define(x with { Value = y });
+                return;
+            }
+
+            if (op is "Div" or "Sub" && constantFirst)
+            {
+                throw Unsupported($"a constant {(op == "Div" ? "divided by" : "minus")} an activation is not supported");
+            }
+
+            // A full constant tensor in the activation's buffer order.
+            var buffer = new float[full.Length];
+            int[] map = OnnxTensorLayout.BufferIndexMap(x.Source, x.Perm);
+            for (int i = 0; i < map.Length; i++)
+            {
+                float v = full[i];
+                buffer[map[i]] = op switch { "Sub" => -v, "Div" => 1f / v, _ => v };
+            }
+
+            TensorShape s = x.Value.Shape;
+            Value constant = _builder.ConstantTensor(MakeConstant("values", ConstantRole.Tensor, [s.N, s.H, s.W, s.C], buffer), s, IrName() + "/constant");
+            Value result = op is "Add" or "Sub" ? _builder.Add(x.Value, constant, IrName()) : _builder.Mul(x.Value, constant, IrName());
+            Define(x with { Value = result });
+
+        }
+
+        // ---- layers -------------------------------------------------------------------------------------------
+
         private void ImportConv()
         {
             OnlyOutputs(1);
@@ -556,7 +1094,7 @@ public static class OnnxImporter
             int[] dilations = IntsAttribute("dilations", 2) ?? [1, 1];
             int group = checked((int)IntAttribute("group", 1));
             (int top, int left, int bottom, int right) = Padding(
-                x.Height, x.Width, ((kh - 1) * dilations[0]) + 1, ((kw - 1) * dilations[1]) + 1, strides[0], strides[1]);
+                x.Value.Shape.H, x.Value.Shape.W, ((kh - 1) * dilations[0]) + 1, ((kw - 1) * dilations[1]) + 1, strides[0], strides[1]);
 
             // OIHW -> OHWI.
             float[] src = Floats(w);
@@ -580,9 +1118,9 @@ public static class OnnxImporter
             var descriptor = new Conv2DDescriptor
             {
                 Batch = x.Value.Shape.N,
-                InputHeight = x.Height,
-                InputWidth = x.Width,
-                InputChannels = x.Channels,
+                InputHeight = x.Value.Shape.H,
+                InputWidth = x.Value.Shape.W,
+                InputChannels = x.Value.Shape.C,
                 OutputChannels = m,
                 KernelHeight = kh,
                 KernelWidth = kw,
@@ -597,7 +1135,7 @@ public static class OnnxImporter
                 Groups = group,
             };
             Value y = _builder.Conv(x.Value, descriptor, weights, bias, IrName());
-            Define(new Imported(y, OnnxLayoutKind.Nchw, y.Shape.C, y.Shape.H, y.Shape.W));
+            DefineNchw(y);
         }
 
         private void ImportPool()
@@ -618,14 +1156,14 @@ public static class OnnxImporter
                 RejectAttributes(("storage_order", 0));
             }
 
-            (int top, int left, int bottom, int right) = Padding(x.Height, x.Width, kernel[0], kernel[1], strides[0], strides[1]);
+            (int top, int left, int bottom, int right) = Padding(x.Value.Shape.H, x.Value.Shape.W, kernel[0], kernel[1], strides[0], strides[1]);
             var descriptor = new Pool2DDescriptor
             {
                 Kind = max ? PoolingKind.Max : PoolingKind.Average,
                 Batch = x.Value.Shape.N,
-                InputHeight = x.Height,
-                InputWidth = x.Width,
-                Channels = x.Channels,
+                InputHeight = x.Value.Shape.H,
+                InputWidth = x.Value.Shape.W,
+                Channels = x.Value.Shape.C,
                 KernelHeight = kernel[0],
                 KernelWidth = kernel[1],
                 StrideHeight = strides[0],
@@ -638,7 +1176,15 @@ public static class OnnxImporter
                 CountIncludePad = !max && IntAttribute("count_include_pad", 0) != 0,
             };
             Value y = _builder.Pool(x.Value, descriptor, IrName());
-            Define(new Imported(y, OnnxLayoutKind.Nchw, y.Shape.C, y.Shape.H, y.Shape.W));
+            DefineNchw(y);
+        }
+
+        /// <summary>Defines the node's output as an N×C×H×W tensor held as the IR value <paramref name="y"/> (NHWC).</summary>
+        private void DefineNchw(Value y)
+        {
+            TensorShape s = y.Shape;
+            long[] dims = [s.N, s.C, s.H, s.W];
+            Define(new Imported(y, dims, dims, Canonical(4)));
         }
 
         private void ImportBatchNorm()
@@ -650,10 +1196,10 @@ public static class OnnxImporter
                 throw Unsupported("spatial = 0 is not supported");
             }
 
-            Imported x = Activation(0);
-            if (x.Kind == OnnxLayoutKind.FlattenedNhwc)
+            Imported x = ActivationAnyLayout(0);
+            if (x.Rank < 2 || x.ChannelAxis != 1)
             {
-                throw Unsupported("a flattened N×C×H×W input is not supported");
+                throw Unsupported($"the input {Dims(x.Dims)} does not hold its channel axis 1 innermost");
             }
 
             int c = x.Value.Shape.C;
@@ -685,149 +1231,143 @@ public static class OnnxImporter
             Define(x with { Value = y });
         }
 
+        /// <summary>Concat along the axis the IR holds as channels; constant inputs become constant tensors in the same layout.</summary>
         private void ImportConcat()
         {
             OnlyOutputs(1);
-            var inputs = new List<Imported>();
-            for (int i = 0; i < _node.Inputs.Count; i++)
+            int first = Enumerable.Range(0, _node.Inputs.Count).FirstOrDefault(i => !IsConstant(i), -1);
+            if (first < 0)
             {
-                inputs.Add(Activation(i));
+                throw Unsupported("every input is a constant of a type that is not folded");
             }
 
-            OnnxLayoutKind kind = inputs[0].Kind;
-            if (inputs.Any(v => v.Kind != kind) || kind == OnnxLayoutKind.FlattenedNhwc)
-            {
-                throw Unsupported("the inputs must all be N×C×H×W tensors or all N×C matrices");
-            }
-
-            int rank = kind == OnnxLayoutKind.Nchw ? 4 : 2;
+            Imported reference = ActivationAnyLayout(first);
+            int rank = reference.Rank;
             long axis = IntAttribute("axis", _opset < 11 ? 1 : long.MinValue);
             if (axis == long.MinValue)
             {
                 throw Unsupported("the axis attribute is missing");
             }
 
-            if (axis < 0)
+            if (axis < -rank || axis >= rank)
             {
-                axis += rank;
+                throw Unsupported($"axis {axis} is outside a rank-{rank} tensor");
             }
 
-            if (axis != 1)
+            int a = (int)(axis < 0 ? axis + rank : axis);
+            if (reference.ChannelAxis != a)
             {
-                throw Unsupported($"axis {IntAttribute("axis", 1)} is not supported; only the channel axis 1");
+                throw Unsupported($"axis {axis} of {Dims(reference.Dims)} is not the axis the IR holds innermost; concatenating along it would move data");
             }
 
-            Value y = _builder.Concat(inputs.Select(v => v.Value).ToList(), IrName());
-            Define(inputs[0] with { Value = y, Channels = y.Shape.C });
-        }
-
-        private void Flatten(Imported x)
-        {
-            if (x.Kind != OnnxLayoutKind.Nchw)
+            var values = new List<Value>();
+            long total = 0;
+            for (int i = 0; i < _node.Inputs.Count; i++)
             {
-                Define(x);
-                return;
+                Imported v;
+                if (IsConstant(i))
+                {
+                    OnnxTensor k = RequiredConstant(i);
+                    long[] dims = reference.Dims.ToArray();
+                    dims[a] = k.Dims.Count == rank ? k.Dims[a] : -1;
+                    if (!k.Dims.SequenceEqual(dims))
+                    {
+                        throw Unsupported($"the constant '{k.Name}' {Dims(k.Dims)} does not match the other inputs {Dims(reference.Dims)} off axis {a}");
+                    }
+
+                    float[] onnx = Floats(k), buffer = new float[onnx.Length];
+                    int[] map = OnnxTensorLayout.BufferIndexMap(dims, reference.Perm);
+                    for (int e = 0; e < map.Length; e++)
+                    {
+                        buffer[map[e]] = onnx[e];
+                    }
+
+                    TensorShape s = IrShape(reference.Perm.Select(p => dims[p]).ToArray());
+                    Value c = _builder.ConstantTensor(MakeConstant($"input{i}", ConstantRole.Tensor, [s.N, s.H, s.W, s.C], buffer), s, $"{IrName()}/input{i}");
+                    v = new Imported(c, dims, dims, reference.Perm);
+                }
+                else
+                {
+                    v = ActivationAnyLayout(i);
+                }
+
+                if (v.Pending || !v.Perm.SequenceEqual(reference.Perm) || v.Rank != rank
+                    || Enumerable.Range(0, rank).Any(d => d != a && v.Dims[d] != reference.Dims[d]))
+                {
+                    throw Unsupported($"input {i} {Dims(v.Dims)} does not match input {first} {Dims(reference.Dims)} in shape or layout off axis {a}");
+                }
+
+                values.Add(v.Value);
+                total += v.Dims[a];
             }
 
-            Value y = _builder.Flatten(x.Value, IrName());
-            bool trivial = x.Channels == 1 || x.Height * x.Width == 1;
-            Define(trivial
-                ? new Imported(y, OnnxLayoutKind.Matrix, y.Shape.C, 1, 1)
-                : new Imported(y, OnnxLayoutKind.FlattenedNhwc, x.Channels, x.Height, x.Width));
-        }
-
-        private void ImportFlatten()
-        {
-            OnlyOutputs(1);
-            Imported x = Activation(0);
-            int rank = x.Kind == OnnxLayoutKind.Nchw ? 4 : 2;
-            long axis = IntAttribute("axis", 1);
-            if (axis < 0)
-            {
-                axis += rank;
-            }
-
-            if (axis == 1 || (axis == 0 && x.Value.Shape.N == 1))
-            {
-                Flatten(x);
-                return;
-            }
-
-            throw Unsupported($"axis {IntAttribute("axis", 1)} is not supported on a rank-{rank} input; only axis 1 (to N×features)");
-        }
-
-        private void ImportReshape()
-        {
-            OnlyOutputs(1);
-            Imported x = Activation(0);
-            if (IntAttribute("allowzero", 0) != 0)
-            {
-                throw Unsupported("allowzero = 1 is not supported");
-            }
-
-            long[] shape = Ints(RequiredConstant(1));
-            long n = x.Value.Shape.N, features = x.Value.Shape.ElementCount / n;
-            if (shape.Length == 2 && (shape[0] == n || shape[0] == 0 || (shape[0] == -1 && shape[1] == features))
-                && (shape[1] == features || shape[1] == -1 || (shape[1] == 0 && x.Kind != OnnxLayoutKind.Nchw)))
-            {
-                Flatten(x);
-                return;
-            }
-
-            throw Unsupported($"the target shape [{string.Join(", ", shape)}] is not supported; only a reshape to [N, features]");
+            Value y = _builder.Concat(values, IrName());
+            long[] outDims = reference.Dims.ToArray();
+            outDims[a] = total;
+            Define(new Imported(y, outDims, outDims, reference.Perm));
         }
 
         private void ImportSoftmax()
         {
             OnlyOutputs(1);
-            Imported x = Activation(0, channelsLast: true);
+            Imported x = ActivationAnyLayout(0);
             int rank = x.Rank;
             long axis = IntAttribute("axis", _opset < 13 ? 1 : -1);
-            if (axis < 0)
+            if (axis < -rank || axis >= rank)
             {
-                axis += rank;
+                throw Unsupported($"axis {axis} is outside a rank-{rank} tensor");
             }
 
-            if (x.Kind == OnnxLayoutKind.ChannelsLast)
-            {
-                // Opset < 13 normalizes over the axes from 'axis' on: the last axis alone when those before it are 1.
-                long[] dims = x.OnnxDims;
-                bool last = axis == rank - 1
-                    || (_opset < 13 && axis >= 0 && axis < rank && dims[(int)axis..^1].All(d => d == 1));
-                if (!last)
-                {
-                    throw Unsupported($"axis {IntAttribute("axis", _opset < 13 ? 1 : -1)} on a rank-{rank} input is not supported; only the last axis");
-                }
+            int a = (int)(axis < 0 ? axis + rank : axis);
 
+            // The axes normalized together: from 'axis' on before opset 13, 'axis' alone from 13.
+            int[] reduced = _opset < 13 ? Enumerable.Range(a, rank - a).ToArray() : [a];
+            int[] longReduced = reduced.Where(r => x.Dims[r] != 1).ToArray();
+            if (!x.Pending && (longReduced.Length == 0 ? x.ChannelAxis == a : longReduced.Length == 1 && longReduced[0] == x.ChannelAxis))
+            {
                 Define(x with { Value = _builder.Softmax(x.Value, IrName()) });
                 return;
             }
 
-            // Opset < 13 normalizes over all axes from 'axis' on; opset 13 over 'axis' alone. Either way, the IR's
-            // softmax over channels is right when that is exactly the channel axis (or all of a row of a matrix).
-            bool channels = axis == 1 && (rank == 2 || _opset >= 13 || x.Height * x.Width == 1);
-            if (!channels)
+            // In ONNX order, a suffix of the axes is a contiguous run of each row: softmax over rows of that length.
+            bool suffix = Enumerable.Range(a, rank - a).All(r => reduced.Contains(r) || x.Dims[r] == 1);
+            if (!x.Pending && x.OnnxOrder && suffix)
             {
-                throw Unsupported($"axis {IntAttribute("axis", _opset < 13 ? 1 : -1)} on a rank-{rank} input is not supported; only the channel axis");
+                long inner = reduced.Aggregate(1L, (p, r) => p * x.Dims[r]);
+                long outer = x.Value.Shape.ElementCount / inner;
+                if (outer > int.MaxValue || inner > int.MaxValue)
+                {
+                    throw Unsupported($"the input {Dims(x.Dims)} is too large");
+                }
+
+                Value rows = Reshaped(x.Value, new TensorShape((int)outer, 1, 1, (int)inner), IrName() + "/rows");
+                Value s = _builder.Softmax(rows, ReferenceEquals(rows, x.Value) ? IrName() : IrName() + "/softmax");
+                Define(x with { Value = Reshaped(s, x.Value.Shape, IrName()) });
+                return;
             }
 
-            Define(x with { Value = _builder.Softmax(x.Value, IrName()) });
+            throw Unsupported($"axis {axis} of {Dims(x.Dims)} is not supported in this layout (only the axis the IR holds innermost, or a trailing run of axes in ONNX order)");
         }
 
-        /// <summary>A fully connected layer from ONNX [K, N] (or [N, K] when <paramref name="transposed"/>) weights.</summary>
+        /// <summary>
+        /// A fully connected layer over an activation whose ONNX dimensions are [N, K], from ONNX [K, OC] (or [OC, K]
+        /// when <paramref name="transposed"/>) weights. The IR buffer may hold each row's K features in another order
+        /// (a flattened NCHW tensor holds them NHWC): the weights' columns are permuted to match.
+        /// </summary>
         private void FullyConnected(Imported x, OnnxTensor b, bool transposed, float alpha, float[]? bias)
         {
-            if (x.Kind == OnnxLayoutKind.Nchw)
+            if (x.Rank != 2)
             {
-                throw Unsupported("the input is N×C×H×W; only an N×K matrix is supported (flatten first)");
+                throw Unsupported($"the input is {Dims(x.Dims)}; only an N×K matrix is supported (flatten first)");
             }
 
             if (b.Dims.Count != 2)
             {
-                throw Unsupported($"the weights '{b.Name}' are [{string.Join(", ", b.Dims)}]; a matrix is needed");
+                throw Unsupported($"the weights '{b.Name}' are {Dims(b.Dims)}; a matrix is needed");
             }
 
-            int k = x.Value.Shape.C;
+            long n = x.Dims[0];
+            int k = checked((int)x.Dims[1]);
             int rows = (int)b.Dims[0], cols = (int)b.Dims[1];
             int outChannels = transposed ? rows : cols;
             if ((transposed ? cols : rows) != k)
@@ -835,31 +1375,55 @@ public static class OnnxImporter
                 throw Unsupported($"the weights '{b.Name}' are [{rows}, {cols}] but the input has {k} features");
             }
 
+            // The buffer order of one row: the source without its batch axis, which must be outermost.
+            int[] columnOf;
+            if (x.OnnxOrder)
+            {
+                columnOf = Identity(k);
+            }
+            else if (n == 1)
+            {
+                columnOf = OnnxTensorLayout.BufferIndexMap(x.Source, x.Perm);
+            }
+            else if (x.Perm[0] == 0 && x.Source[0] == n)
+            {
+                columnOf = OnnxTensorLayout.BufferIndexMap(x.Source[1..], x.Perm[1..].Select(p => p - 1).ToArray());
+            }
+            else
+            {
+                throw Unsupported($"the input's rows are not contiguous in its layout (source {Dims(x.Source)})");
+            }
+
             float[] src = Floats(b);
             var weights = new float[src.Length];
-            int hw = x.Height * x.Width;
             for (int o = 0; o < outChannels; o++)
             {
                 for (int j = 0; j < k; j++)
                 {
-                    // IR column j; the ONNX column holding the same feature.
-                    int onnx = x.Kind == OnnxLayoutKind.FlattenedNhwc ? ((j % x.Channels) * hw) + (j / x.Channels) : j;
-                    weights[(o * k) + j] = alpha * (transposed ? src[(o * k) + onnx] : src[(onnx * outChannels) + o]);
+                    // ONNX column j lands in buffer column columnOf[j].
+                    weights[(o * k) + columnOf[j]] = alpha * (transposed ? src[(o * k) + j] : src[(j * outChannels) + o]);
                 }
             }
 
+            Value input = Reshaped(x.Value, new TensorShape(checked((int)n), 1, 1, k), IrName() + "/rows");
             Constant w = MakeConstant("weights", ConstantRole.Weights, [outChannels, k], weights);
             Constant? c = bias is null ? null : MakeConstant("bias", ConstantRole.Bias, [outChannels], bias);
-            Value y = _builder.FullyConnected(x.Value, outChannels, w, c, IrName());
-            Define(new Imported(y, OnnxLayoutKind.Matrix, outChannels, 1, 1));
+            Value y = _builder.FullyConnected(input, outChannels, w, c, IrName());
+            long[] dims = [n, outChannels];
+            Define(new Imported(y, dims, dims, Identity(2)));
         }
 
         private void ImportGemm()
         {
             OnlyOutputs(1);
             RejectAttributes(("transA", 0));
-            Imported a = Activation(0);
+            Imported a = ActivationAnyLayout(0);
             OnnxTensor b = RequiredConstant(1);
+            if (b.Dims.Count != 2)
+            {
+                throw Unsupported($"B '{b.Name}' is {Dims(b.Dims)}; a matrix is needed");
+            }
+
             bool transB = IntAttribute("transB", 0) != 0;
             float alpha = FloatAttribute("alpha", 1f), beta = FloatAttribute("beta", 1f);
             float[]? bias = null;
@@ -871,7 +1435,7 @@ public static class OnnxImporter
                 bool row = c.ElementCount == n && (c.Dims.Count < 2 || c.Dims[0] == 1);
                 if (!scalar && !row)
                 {
-                    throw Unsupported($"C '{c.Name}' is [{string.Join(", ", c.Dims)}]; only a scalar or a [{n}] / [1, {n}] bias is supported");
+                    throw Unsupported($"C '{c.Name}' is {Dims(c.Dims)}; only a scalar or a [{n}] / [1, {n}] bias is supported");
                 }
 
                 bias = new float[n];
@@ -887,27 +1451,61 @@ public static class OnnxImporter
         private void ImportMatMul()
         {
             OnlyOutputs(1);
-            Imported a = Activation(0);
+            Imported a = ActivationAnyLayout(0);
             FullyConnected(a, RequiredConstant(1), transposed: false, alpha: 1f, bias: null);
         }
 
-        private void ImportAdd()
+        private void ImportPad()
         {
             OnlyOutputs(1);
-            if (!HasInput(1) || IsConstant(_node.Inputs[0]) || IsConstant(_node.Inputs[1]))
+            Imported x = Spatial(0);
+            string mode = StringAttribute("mode", "constant");
+            long[] pads;
+            float value = 0f;
+            if (_opset < 11)
             {
-                throw Unsupported("only the sum of two activations of the same shape is supported");
+                pads = LongsAttribute("pads") ?? throw Unsupported("the pads attribute is missing");
+                value = FloatAttribute("value", 0f);
+            }
+            else
+            {
+                pads = Ints(RequiredConstant(1));
+                if (ConstantInput(2) is { } v)
+                {
+                    value = Scalar(v, "constant_value");
+                }
+
+                if (HasInput(3))
+                {
+                    throw Unsupported("the axes input is not supported");
+                }
             }
 
-            Imported a = Activation(0, channelsLast: true), b = Activation(1, channelsLast: true);
-            if (a.Kind != b.Kind || a.Rank != b.Rank || a.Channels != b.Channels || a.Height != b.Height || a.Width != b.Width || a.Value.Shape != b.Value.Shape)
+            if (pads.Length != 8)
             {
-                throw Unsupported(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"the inputs are [{string.Join(", ", a.OnnxDims)}] and [{string.Join(", ", b.OnnxDims)}]; broadcasting is not supported"));
+                throw Unsupported($"pads has {pads.Length} values; 8 are needed for an N×C×H×W input");
             }
 
-            Define(a with { Value = _builder.Add(a.Value, b.Value, IrName()) });
+            if (pads.Any(p => p is < 0 or > int.MaxValue))
+            {
+                throw Unsupported($"pads [{string.Join(", ", pads)}] are negative (cropping) or too large");
+            }
+
+            if (pads[0] != 0 || pads[4] != 0)
+            {
+                throw Unsupported("padding the batch axis is not supported");
+            }
+
+            PadMode padMode = mode switch
+            {
+                "constant" => PadMode.Constant,
+                "edge" => PadMode.Edge,
+                "reflect" => PadMode.Reflect,
+                _ => throw Unsupported($"mode '{mode}' is not supported"),
+            };
+            var attributes = new PadAttributes((int)pads[2], (int)pads[6], (int)pads[3], (int)pads[7], (int)pads[1], (int)pads[5], padMode, value);
+            DefineNchw(_builder.Pad(x.Value, attributes, IrName()));
         }
+
     }
 }

@@ -240,6 +240,38 @@ public sealed class OnnxTensor
         return result;
     }
 
+    /// <summary>A float tensor made in memory (constant folding).</summary>
+    /// <exception cref="ArgumentException">The element count does not match the dimensions.</exception>
+    public static OnnxTensor FromFloats(string name, IReadOnlyList<long> dims, float[] values) =>
+        new(name, OnnxDataType.Float, Checked(dims, values.LongLength), values.LongLength, null, values, [], [], [], [], []);
+
+    /// <summary>An int64 tensor made in memory (constant folding: shapes).</summary>
+    /// <exception cref="ArgumentException">The element count does not match the dimensions.</exception>
+    public static OnnxTensor FromInt64s(string name, IReadOnlyList<long> dims, long[] values) =>
+        new(name, OnnxDataType.Int64, Checked(dims, values.LongLength), values.LongLength, null, [], [], values, [], [], []);
+
+    /// <summary>The same elements under other dimensions and another name.</summary>
+    /// <exception cref="ArgumentException">The dimensions hold another element count.</exception>
+    public OnnxTensor Reshaped(string name, IReadOnlyList<long> dims) =>
+        new(name, DataType, Checked(dims, ElementCount), ElementCount, _hasRaw ? (ReadOnlyMemory<byte>?)_raw : null, _floats, _int32s, _int64s, _doubles, _uint64s, _strings);
+
+    private static long[] Checked(IReadOnlyList<long> dims, long count)
+    {
+        long product = 1;
+        foreach (long d in dims)
+        {
+            product = d < 0 ? -1 : checked(product * d);
+            if (product < 0)
+            {
+                break;
+            }
+        }
+
+        return product == count
+            ? dims.ToArray()
+            : throw new ArgumentException($"Dimensions [{string.Join(", ", dims)}] hold {product} elements, not {count}.", nameof(dims));
+    }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Name}: {DataType}[{string.Join(", ", Dims)}]";
 

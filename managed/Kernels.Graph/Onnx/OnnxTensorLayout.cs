@@ -1,51 +1,30 @@
 namespace Kernels.Graph.Onnx;
 
-/// <summary>How an ONNX tensor's elements are arranged in the IR value that carries it.</summary>
-public enum OnnxLayoutKind
-{
-    /// <summary>An ONNX N×C×H×W tensor held as the IR's N×H×W×C.</summary>
-    Nchw,
-
-    /// <summary>An ONNX N×C matrix held as N×1×1×C (same element order).</summary>
-    Matrix,
-
-    /// <summary>
-    /// An ONNX N×(C·H·W) matrix made by flattening an N×C×H×W tensor, held as N×1×1×(H·W·C) in NHWC order (the IR's
-    /// Flatten): the same elements, permuted within each row.
-    /// </summary>
-    FlattenedNhwc,
-
-    /// <summary>
-    /// An ONNX tensor of rank 1 ([C]) or rank 3 ([N, W, C]) held as N×1×W×C (same element order, the last axis as
-    /// channels); only element-wise operators and a softmax over the last axis accept it.
-    /// </summary>
-    ChannelsLast,
-}
-
 /// <summary>
-/// The link between one ONNX graph input or output and the IR value that carries it, with the conversions between
-/// the ONNX element order (NCHW, row-major) and the IR's (NHWC).
+/// The link between one ONNX graph input or output and the IR value that carries it. The ONNX tensor (dimensions
+/// <paramref name="OnnxDims"/>, row-major) is a reshape of a source tensor of dimensions <paramref name="SourceDims"/>
+/// (the same element order), and the IR value's buffer holds that source tensor transposed by
+/// <paramref name="Permutation"/>: row-major over SourceDims[Permutation[0]], SourceDims[Permutation[1]], …
+/// An NCHW activation is source = ONNX dims with permutation [0, 2, 3, 1] (the IR's NHWC); a matrix or a tensor kept
+/// in ONNX order has the identity; an NCHW tensor flattened to N×(C·H·W) keeps its NCHW source and permutation.
 /// </summary>
 /// <param name="OnnxName">The ONNX value name.</param>
 /// <param name="Value">The IR value.</param>
-/// <param name="OnnxDims">The ONNX dimensions (rank 4 for <see cref="OnnxLayoutKind.Nchw"/>, rank 1 or 3 for <see cref="OnnxLayoutKind.ChannelsLast"/>, rank 2 otherwise).</param>
-/// <param name="Kind">The arrangement.</param>
-/// <param name="Channels">C of the NCHW source (the tensor itself for <see cref="OnnxLayoutKind.Nchw"/>; the flattened one for <see cref="OnnxLayoutKind.FlattenedNhwc"/>; the columns otherwise).</param>
-/// <param name="Height">H of the NCHW source (1 for a plain matrix).</param>
-/// <param name="Width">W of the NCHW source (1 for a plain matrix).</param>
-public sealed record OnnxTensorLayout(
-    string OnnxName, Value Value, IReadOnlyList<long> OnnxDims, OnnxLayoutKind Kind, int Channels, int Height, int Width)
+/// <param name="OnnxDims">The ONNX dimensions.</param>
+/// <param name="SourceDims">The dimensions the buffer permutes (their product is the ONNX element count).</param>
+/// <param name="Permutation">For each buffer axis, outermost first, the source axis it holds.</param>
+public sealed record OnnxTensorLayout(string OnnxName, Value Value, IReadOnlyList<long> OnnxDims, IReadOnlyList<long> SourceDims, IReadOnlyList<int> Permutation)
 {
-    /// <summary>Elements per image.</summary>
-    private int PerImage => Channels * Height * Width;
+    /// <summary>True when the IR buffer is in the ONNX element order (no conversion needed).</summary>
+    public bool IsOnnxOrder => IsEffectivelyIdentity(SourceDims, Permutation);
 
-    /// <summary>Converts ONNX-ordered data (as read from a .pb file) to the IR value's NHWC order.</summary>
+    /// <summary>Converts ONNX-ordered data (as read from a .pb or .npy file) to the IR value's order.</summary>
     /// <exception cref="ArgumentException">The length is not the value's element count.</exception>
     public float[] ToInternal(ReadOnlySpan<float> onnx)
     {
         CheckLength(onnx.Length);
         var result = new float[onnx.Length];
-        int[] map = NchwToNhwc(onnx.Length);
+        int[] map = BufferIndexMap(SourceDims, Permutation);
         for (int i = 0; i < map.Length; i++)
         {
             result[map[i]] = onnx[i];
@@ -54,13 +33,28 @@ public sealed record OnnxTensorLayout(
         return result;
     }
 
-    /// <summary>Converts IR-ordered (NHWC) results to the ONNX element order.</summary>
+    /// <summary>Converts IR-ordered results to the ONNX element order.</summary>
     /// <exception cref="ArgumentException">The length is not the value's element count.</exception>
     public double[] ToOnnx(ReadOnlySpan<double> internalData)
     {
         CheckLength(internalData.Length);
         var result = new double[internalData.Length];
-        int[] map = NchwToNhwc(internalData.Length);
+        int[] map = BufferIndexMap(SourceDims, Permutation);
+        for (int i = 0; i < map.Length; i++)
+        {
+            result[i] = internalData[map[i]];
+        }
+
+        return result;
+    }
+
+    /// <summary>Converts IR-ordered results to the ONNX element order.</summary>
+    /// <exception cref="ArgumentException">The length is not the value's element count.</exception>
+    public float[] ToOnnx(ReadOnlySpan<float> internalData)
+    {
+        CheckLength(internalData.Length);
+        var result = new float[internalData.Length];
+        int[] map = BufferIndexMap(SourceDims, Permutation);
         for (int i = 0; i < map.Length; i++)
         {
             result[i] = internalData[map[i]];
@@ -78,33 +72,70 @@ public sealed record OnnxTensorLayout(
         }
     }
 
-    /// <summary>For each ONNX-ordered index, the IR-ordered index of the same element.</summary>
-    private int[] NchwToNhwc(int length)
+    /// <summary>
+    /// For each element of the source tensor in row-major order (the ONNX order), its index in the buffer that holds
+    /// the source transposed by <paramref name="permutation"/>.
+    /// </summary>
+    internal static int[] BufferIndexMap(IReadOnlyList<long> source, IReadOnlyList<int> permutation)
     {
-        var map = new int[length];
-        if (Kind is OnnxLayoutKind.Matrix or OnnxLayoutKind.ChannelsLast || Channels == 1 || Height * Width == 1)
+        int rank = source.Count;
+        long count = 1;
+        foreach (long d in source)
         {
-            for (int i = 0; i < length; i++)
-            {
-                map[i] = i;
-            }
-
-            return map;
+            count *= d;
         }
 
-        int hw = Height * Width;
-        for (int n = 0; n < length / PerImage; n++)
+        // The buffer stride of each source axis.
+        var stride = new long[rank];
+        long s = 1;
+        for (int j = rank - 1; j >= 0; j--)
         {
-            int image = n * PerImage;
-            for (int c = 0; c < Channels; c++)
+            stride[permutation[j]] = s;
+            s *= source[permutation[j]];
+        }
+
+        var map = new int[count];
+        var index = new long[rank];
+        long offset = 0;
+        for (long i = 0; i < count; i++)
+        {
+            map[i] = (int)offset;
+            for (int a = rank - 1; a >= 0; a--)
             {
-                for (int p = 0; p < hw; p++)
+                index[a]++;
+                offset += stride[a];
+                if (index[a] < source[a])
                 {
-                    map[image + (c * hw) + p] = image + (p * Channels) + c;
+                    break;
                 }
+
+                offset -= index[a] * stride[a];
+                index[a] = 0;
             }
         }
 
         return map;
+    }
+
+    /// <summary>True when the permutation keeps the axes longer than 1 in source order (the buffer is row-major in the source order).</summary>
+    internal static bool IsEffectivelyIdentity(IReadOnlyList<long> source, IReadOnlyList<int> permutation)
+    {
+        int last = -1;
+        foreach (int a in permutation)
+        {
+            if (source[a] == 1)
+            {
+                continue;
+            }
+
+            if (a < last)
+            {
+                return false;
+            }
+
+            last = a;
+        }
+
+        return true;
     }
 }

@@ -76,7 +76,7 @@ internal static class PlanGraph
         for (int i = 0; i < nodes.Count; i++)
         {
             PlanNode n = nodes[i];
-            if (n.Kind is not (OperatorKind.Dropout or OperatorKind.Flatten))
+            if (n.Kind is not (OperatorKind.Dropout or OperatorKind.Flatten or OperatorKind.Reshape))
             {
                 continue;
             }
@@ -102,7 +102,7 @@ internal static class PlanGraph
             }
 
             PlanNode? conv = SoleProducer(nodes, graphOutputs, bn.Inputs[0], OperatorKind.Conv);
-            if (conv is null || ((Conv2DDescriptor)conv.Attributes!).Activation.Kind != Activation.None)
+            if (conv is null || ((Conv2DDescriptor)conv.Attributes!).Activation.Kind != Activation.None || conv.Output.Shape != bn.Source.Inputs[0].Shape)
             {
                 continue;
             }
@@ -116,6 +116,102 @@ internal static class PlanGraph
                 bn.Source.GetAttributes<BatchNormAttributes>().Epsilon);
             Absorb(nodes, conv, bn);
             i--;
+            folded++;
+        }
+
+        return folded;
+    }
+
+    /// <summary>
+    /// Folds each <see cref="OperatorKind.ChannelAffine"/> whose input is produced only for it by a convolution without
+    /// an activation (and not reshaped in between) into that convolution: w·scale, b·scale + shift per output channel.
+    /// </summary>
+    public static int FoldChannelAffines(List<PlanNode> nodes, Value[] graphOutputs)
+    {
+        int folded = 0;
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            PlanNode affine = nodes[i];
+            if (affine.Kind != OperatorKind.ChannelAffine)
+            {
+                continue;
+            }
+
+            PlanNode? conv = SoleProducer(nodes, graphOutputs, affine.Inputs[0], OperatorKind.Conv);
+            if (conv is null || ((Conv2DDescriptor)conv.Attributes!).Activation.Kind != Activation.None || conv.Output.Shape != affine.Source.Inputs[0].Shape)
+            {
+                continue;
+            }
+
+            var d = (Conv2DDescriptor)conv.Attributes!;
+            conv.Bias ??= new float[d.OutputChannels];
+            ReadOnlySpan<float> scale = affine.Source.Constants[0].Data.Span, shift = affine.Source.Constants[1].Data.Span;
+            int perChannel = conv.Weights!.Length / d.OutputChannels;
+            for (int o = 0; o < d.OutputChannels; o++)
+            {
+                Span<float> w = conv.Weights.AsSpan(o * perChannel, perChannel);
+                for (int k = 0; k < w.Length; k++)
+                {
+                    w[k] *= scale[o];
+                }
+
+                conv.Bias[o] = (conv.Bias[o] * scale[o]) + shift[o];
+            }
+
+            Absorb(nodes, conv, affine);
+            i--;
+            folded++;
+        }
+
+        return folded;
+    }
+
+    /// <summary>
+    /// Folds each zero <see cref="OperatorKind.Pad"/> of H and W only (constant mode) whose output only a convolution
+    /// reads into that convolution's padding. Returns how many pads went.
+    /// </summary>
+    public static int FoldPads(List<PlanNode> nodes, Value[] graphOutputs)
+    {
+        Dictionary<Value, int> uses = UseCounts(nodes);
+        int folded = 0;
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            PlanNode pad = nodes[i];
+            if (pad.Kind != OperatorKind.Pad || Array.IndexOf(graphOutputs, pad.Output) >= 0 || uses.GetValueOrDefault(pad.Output) != 1
+                || pad.Attributes is not PadAttributes { Mode: PadMode.Constant, Value: 0f, ChannelsBefore: 0, ChannelsAfter: 0 } p
+                || pad.Inputs[0].Shape != pad.Source.Inputs[0].Shape)
+            {
+                continue;
+            }
+
+            PlanNode? conv = nodes.Find(n => n.Kind == OperatorKind.Conv && n.Inputs.Count == 1 && ReferenceEquals(n.Inputs[0], pad.Output));
+            if (conv is null || conv.Source.Inputs[0].Shape != pad.Output.Shape)
+            {
+                continue;
+            }
+
+            // Kept within what every convolution kernel is tested with: no output pixel entirely in the padding.
+            var d = (Conv2DDescriptor)conv.Attributes!;
+            int kh = d.DilatedKernelHeight - 1, kw = d.DilatedKernelWidth - 1;
+            if (d.PadTop + p.Top > kh || d.PadBottom + p.Bottom > kh || d.PadLeft + p.Left > kw || d.PadRight + p.Right > kw)
+            {
+                continue;
+            }
+
+            TensorShape x = pad.Inputs[0].Shape;
+            conv.Attributes = d with
+            {
+                InputHeight = x.H,
+                InputWidth = x.W,
+                PadTop = d.PadTop + p.Top,
+                PadBottom = d.PadBottom + p.Bottom,
+                PadLeft = d.PadLeft + p.Left,
+                PadRight = d.PadRight + p.Right,
+            };
+            conv.Inputs[0] = pad.Inputs[0];
+            conv.Absorbed.Add(pad.Name);
+            conv.AbsorbedKinds.Add(OperatorKind.Pad);
+            nodes.RemoveAt(i--);
             folded++;
         }
 

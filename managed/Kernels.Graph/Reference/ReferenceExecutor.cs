@@ -67,9 +67,18 @@ public static class ReferenceExecutor
 
     private static double[] Evaluate(Node node, double[][] x)
     {
+        if (node.Kind == OperatorKind.ConstantTensor)
+        {
+            return Doubles(node, 0);
+        }
+
         TensorShape s = node.Inputs[0].Shape;
         return node.Kind switch
         {
+            OperatorKind.Mul => Mul(x[0], x[1]),
+            OperatorKind.ChannelAffine => ChannelAffine(s.C, x[0], Doubles(node, 0), Doubles(node, 1)),
+            OperatorKind.Reshape => (double[])x[0].Clone(),
+            OperatorKind.Pad => Pad(node.GetAttributes<PadAttributes>(), s, x[0]),
             OperatorKind.Conv => Conv(node.GetAttributes<Conv2DDescriptor>(), x[0], Doubles(node, 0), node.Constants.Count > 1 ? Doubles(node, 1) : null),
             OperatorKind.BatchNormalization => BatchNorm(node, x[0], s.C),
             OperatorKind.Relu or OperatorKind.Relu6 or OperatorKind.LeakyRelu or OperatorKind.Clip =>
@@ -86,6 +95,61 @@ public static class ReferenceExecutor
             OperatorKind.HardSigmoid => HardSigmoid(node.GetAttributes<HardSigmoidAttributes>(), x[0]),
             _ => throw new NotSupportedException($"Node '{node.Name}': the reference executor has no {node.Kind}."),
         };
+    }
+
+    private static double[] Mul(double[] a, double[] b)
+    {
+        var y = new double[a.Length];
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] = a[i] * b[i];
+        }
+
+        return y;
+    }
+
+    private static double[] ChannelAffine(int channels, double[] x, double[] scale, double[] shift)
+    {
+        var y = new double[x.Length];
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] = (x[i] * scale[i % channels]) + shift[i % channels];
+        }
+
+        return y;
+    }
+
+    // Each output coordinate maps to an input coordinate per axis, or to none (constant mode's border).
+    private static double[] Pad(PadAttributes p, TensorShape s, double[] x)
+    {
+        TensorShape o = p.Apply(s);
+        var y = new double[o.ElementCount];
+        static int Source(int i, int before, int size, PadMode mode)
+        {
+            int j = i - before;
+            if (j >= 0 && j < size)
+            {
+                return j;
+            }
+
+            return mode switch
+            {
+                PadMode.Edge => Math.Clamp(j, 0, size - 1),
+                PadMode.Reflect => j < 0 ? -j : (2 * (size - 1)) - j,
+                _ => -1,
+            };
+        }
+
+        for (int n = 0; n < o.N; n++)
+        for (int h = 0; h < o.H; h++)
+        for (int w = 0; w < o.W; w++)
+        for (int c = 0; c < o.C; c++)
+        {
+            int sh = Source(h, p.Top, s.H, p.Mode), sw = Source(w, p.Left, s.W, p.Mode), sc = Source(c, p.ChannelsBefore, s.C, p.Mode);
+            y[Index(n, h, w, c, o.H, o.W, o.C)] = sh < 0 || sw < 0 || sc < 0 ? p.Value : x[Index(n, sh, sw, sc, s.H, s.W, s.C)];
+        }
+
+        return y;
     }
 
     private static double[] HardSigmoid(HardSigmoidAttributes a, double[] x) =>

@@ -114,22 +114,16 @@ public sealed class ModelZooTests
 
     [Theory]
     [MemberData(nameof(Names))]
-    public void BuildsLazilyAndFast(string name)
+    public void BuildsLazily(string name)
     {
-        var clock = Stopwatch.StartNew();
+        // Building a zoo graph generates no weights (their speed is the plan-time benchmark's business, not a test's).
         NetworkGraph g = ModelZoo.Create(name);
-        TimeSpan build = clock.Elapsed;
         Assert.All(g.Constants, c => Assert.False(c.IsMaterialized));
-        Assert.True(build < TimeSpan.FromSeconds(0.5), $"{name} built in {build.TotalMilliseconds:F0} ms");
-
-        clock.Restart();
         foreach (Constant c in g.Constants)
         {
             Assert.All(c.Data.ToArray(), v => Assert.True(float.IsFinite(v)));
+            Assert.True(c.IsMaterialized);
         }
-
-        // Generous for a shared 2-core machine; ResNet50's 25.6M floats take tens of milliseconds.
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"{name} weights generated in {clock.Elapsed.TotalMilliseconds:F0} ms");
     }
 
     [Fact]
