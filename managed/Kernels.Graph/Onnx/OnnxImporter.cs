@@ -1255,10 +1255,16 @@ public static class OnnxImporter
             }
 
             int a = (int)(axis < 0 ? axis + rank : axis);
-            if (reference.ChannelAxis != a)
+            if (reference.Pending)
             {
-                throw Unsupported($"axis {axis} of {Dims(reference.Dims)} is not the axis the IR holds innermost; concatenating along it would move data");
+                throw Unsupported($"input {first} {Dims(reference.Dims)} is a reshape of a transposed tensor");
             }
+
+            // Along the innermost buffer axis this is the IR's channel concat. Along another, each input is a run of
+            // equal outer blocks: viewed as (outer, 1, 1, block) rows the channel concat joins the blocks.
+            bool innermost = reference.ChannelAxis == a;
+            int position = Array.IndexOf(reference.Perm, a);
+            long outer = reference.Perm.Take(position).Aggregate(1L, (p, d) => p * reference.Dims[d]);
 
             var values = new List<Value>();
             long total = 0;
@@ -1297,13 +1303,24 @@ public static class OnnxImporter
                     throw Unsupported($"input {i} {Dims(v.Dims)} does not match input {first} {Dims(reference.Dims)} in shape or layout off axis {a}");
                 }
 
-                values.Add(v.Value);
+                long block = v.Perm.Skip(position).Aggregate(1L, (p, d) => p * v.Dims[d]);
+                if (!innermost && (outer > int.MaxValue || block > int.MaxValue))
+                {
+                    throw Unsupported($"input {i} {Dims(v.Dims)} is too large");
+                }
+
+                values.Add(innermost ? v.Value : Reshaped(v.Value, new TensorShape((int)outer, 1, 1, (int)block), $"{IrName()}/rows{i}"));
                 total += v.Dims[a];
             }
 
-            Value y = _builder.Concat(values, IrName());
             long[] outDims = reference.Dims.ToArray();
             outDims[a] = total;
+            Value y = _builder.Concat(values, innermost ? IrName() : IrName() + "/concat");
+            if (!innermost)
+            {
+                y = Reshaped(y, IrShape(reference.Perm.Select(d => outDims[d]).ToArray()), IrName());
+            }
+
             Define(new Imported(y, outDims, outDims, reference.Perm));
         }
 
@@ -1354,7 +1371,7 @@ public static class OnnxImporter
         /// when <paramref name="transposed"/>) weights. The IR buffer may hold each row's K features in another order
         /// (a flattened NCHW tensor holds them NHWC): the weights' columns are permuted to match.
         /// </summary>
-        private void FullyConnected(Imported x, OnnxTensor b, bool transposed, float alpha, float[]? bias)
+        private Imported FullyConnected(Imported x, OnnxTensor b, bool transposed, float alpha, float[]? bias, string name)
         {
             if (x.Rank != 2)
             {
@@ -1405,12 +1422,12 @@ public static class OnnxImporter
                 }
             }
 
-            Value input = Reshaped(x.Value, new TensorShape(checked((int)n), 1, 1, k), IrName() + "/rows");
+            Value input = Reshaped(x.Value, new TensorShape(checked((int)n), 1, 1, k), name + "/rows");
             Constant w = MakeConstant("weights", ConstantRole.Weights, [outChannels, k], weights);
             Constant? c = bias is null ? null : MakeConstant("bias", ConstantRole.Bias, [outChannels], bias);
-            Value y = _builder.FullyConnected(input, outChannels, w, c, IrName());
+            Value y = _builder.FullyConnected(input, outChannels, w, c, name);
             long[] dims = [n, outChannels];
-            Define(new Imported(y, dims, dims, Identity(2)));
+            return new Imported(y, dims, dims, Identity(2));
         }
 
         private void ImportGemm()
@@ -1427,32 +1444,66 @@ public static class OnnxImporter
             bool transB = IntAttribute("transB", 0) != 0;
             float alpha = FloatAttribute("alpha", 1f), beta = FloatAttribute("beta", 1f);
             float[]? bias = null;
+            OnnxTensor? matrix = null;
             if (ConstantInput(2) is { } c)
             {
                 int n = (int)(transB ? b.Dims[0] : b.Dims[^1]);
                 float[] values = Floats(c);
                 bool scalar = c.ElementCount == 1;
                 bool row = c.ElementCount == n && (c.Dims.Count < 2 || c.Dims[0] == 1);
-                if (!scalar && !row)
+                if (scalar || row)
                 {
-                    throw Unsupported($"C '{c.Name}' is {Dims(c.Dims)}; only a scalar or a [{n}] / [1, {n}] bias is supported");
+                    bias = new float[n];
+                    for (int i = 0; i < n; i++)
+                    {
+                        bias[i] = beta * values[scalar ? 0 : i];
+                    }
                 }
-
-                bias = new float[n];
-                for (int i = 0; i < n; i++)
+                else
                 {
-                    bias[i] = beta * values[scalar ? 0 : i];
+                    // A bias per row too: added after the product as a constant tensor.
+                    matrix = c;
                 }
             }
 
-            FullyConnected(a, b, transB, alpha, bias);
+            if (matrix is null)
+            {
+                Define(FullyConnected(a, b, transB, alpha, bias, IrName()));
+                return;
+            }
+
+            Imported y = FullyConnected(a, b, transB, alpha, null, IrName() + "/product");
+            float[] full = Broadcast(matrix, y.Dims);
+            for (int i = 0; i < full.Length; i++)
+            {
+                full[i] *= beta;
+            }
+
+            TensorShape s = y.Value.Shape;
+            Value constant = _builder.ConstantTensor(MakeConstant("c", ConstantRole.Tensor, [s.N, s.H, s.W, s.C], full), s, IrName() + "/c");
+            Define(y with { Value = _builder.Add(y.Value, constant, IrName()) });
         }
 
         private void ImportMatMul()
         {
             OnlyOutputs(1);
             Imported a = ActivationAnyLayout(0);
-            FullyConnected(a, RequiredConstant(1), transposed: false, alpha: 1f, bias: null);
+            OnnxTensor b = RequiredConstant(1);
+            if (a.Rank <= 2)
+            {
+                Define(FullyConnected(a, b, transposed: false, alpha: 1f, bias: null, IrName()));
+                return;
+            }
+
+            // [..., M, K] × [K, N]: one product per row of the leading axes, when the rows are contiguous.
+            if (a.Pending || !a.OnnxOrder)
+            {
+                throw Unsupported($"the input {Dims(a.Dims)} is not held in ONNX order, so its rows are not contiguous");
+            }
+
+            long rows = a.Dims[..^1].Aggregate(1L, (p, d) => p * d);
+            Imported product = FullyConnected(ReshapeTo(a, [rows, a.Dims[^1]], IrName() + "/matrix"), b, transposed: false, alpha: 1f, bias: null, IrName() + "/product");
+            Define(ReshapeTo(product, [.. a.Dims[..^1], product.Dims[1]], IrName()));
         }
 
         private void ImportPad()

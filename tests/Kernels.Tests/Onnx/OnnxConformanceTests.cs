@@ -152,6 +152,11 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
                 string reason = e.Message.Contains("): ", StringComparison.Ordinal) ? e.Message[(e.Message.IndexOf("): ", StringComparison.Ordinal) + 3)..] : e.Message;
                 reason = reason.Length > 70 ? reason[..70] : reason;
                 reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
+                if (!reason.StartsWith("the operator is not supported", StringComparison.Ordinal))
+                {
+                    output.WriteLine($"unsupported {test.Name}: {e.Message}");
+                }
+
                 continue;
             }
             catch (Exception e)
