@@ -20,6 +20,13 @@ public sealed record InferenceOptions
     /// </summary>
     public WorkerGroup? Workers { get; init; }
 
+    /// <summary>
+    /// The CPU cluster (<see cref="Kernels.Core.Topology.CpuCluster.Id"/> of <see cref="Kernels.Core.Topology.CpuTopology.Detect"/>) whose cores the
+    /// session's own worker group is pinned to; <see cref="Threads"/> counts threads there. The calling thread is worker 0:
+    /// pin it to the cluster too (<see cref="ThreadAffinity.TryPinCurrentThread"/>). Ignored when <see cref="Workers"/> is set.
+    /// </summary>
+    public int? Cluster { get; init; }
+
     /// <summary>The kernel variant; null for <see cref="KernelIsas.Best"/>.</summary>
     public KernelIsa? Isa { get; init; }
 
@@ -70,8 +77,20 @@ public sealed unsafe class InferenceSession : IDisposable
         long start = Stopwatch.GetTimestamp();
 
         // The group exists before planning so a tuner measures the candidates on the threads that will run them.
-        _ownsWorkers = options.Workers is null && threads > 1;
-        _workers = options.Workers ?? (_ownsWorkers ? new WorkerGroup(threads) : null);
+        Kernels.Core.Topology.CpuCluster? cluster = null;
+        if (options.Workers is null && options.Cluster is int id)
+        {
+            var clusters = Kernels.Core.Topology.CpuTopology.Detect().Clusters;
+            cluster = clusters.FirstOrDefault(c => c.Id == id)
+                ?? throw new ArgumentException($"No CPU cluster {id}; this machine has {string.Join(", ", clusters.Select(c => $"{c.Id} ({c.Cores.Count} cores)"))}.", nameof(options));
+            if (threads > cluster.Cores.Count)
+            {
+                throw new ArgumentException($"{threads} threads on CPU cluster {id}, which has {cluster.Cores.Count} cores.", nameof(options));
+            }
+        }
+
+        _ownsWorkers = options.Workers is null && (threads > 1 || cluster is not null);
+        _workers = options.Workers ?? (cluster is not null ? WorkerGroup.ForCluster(cluster, threads) : _ownsWorkers ? new WorkerGroup(threads) : null);
         ExecutionPlan plan;
         try
         {
@@ -123,6 +142,12 @@ public sealed unsafe class InferenceSession : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         return new InferenceSession(graph, options);
     }
+
+    /// <summary>Imports an ONNX file and plans it (<see cref="Onnx.OnnxImporter.LoadModel"/> gives the layouts of its inputs and outputs).</summary>
+    /// <exception cref="InvalidDataException">The file is malformed.</exception>
+    /// <exception cref="NotSupportedException">A node the importer or the executor cannot run (named).</exception>
+    public static InferenceSession FromOnnx(string path, InferenceOptions? options = null) =>
+        Create(Onnx.OnnxImporter.Load(path), options ?? new InferenceOptions());
 
     /// <summary>Plans one of the <see cref="Zoo.ModelZoo"/> networks (default seed, batch 1).</summary>
     /// <exception cref="ArgumentException">An unknown name.</exception>

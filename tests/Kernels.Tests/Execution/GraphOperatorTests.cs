@@ -147,6 +147,26 @@ public sealed class GraphOperatorTests
     }
 
     [Fact]
+    public void ClusterOptionPinsTheSessionsWorkersAndRejectsAnUnknownCluster()
+    {
+        var b = new GraphBuilder("cluster");
+        Value x = b.Input("x", new TensorShape(1, 6, 6, 8));
+        NetworkGraph graph = b.Build(b.Relu(b.Conv(x, 8, 3, 1, 1, Const("w", ConstantRole.Weights, [8, 3, 3, 8], 9))));
+        var cluster = Kernels.Core.Topology.CpuTopology.Detect().Clusters[0];
+        float[] input = Random(x.Shape.ElementCount, 4);
+        using (var session = InferenceSession.Create(graph, new InferenceOptions { Cluster = cluster.Id, Threads = Math.Min(2, cluster.Cores.Count) }))
+        {
+            double error = RelativeL2(session.Run(input), ReferenceExecutor.Run(graph, input));
+            Assert.True(error <= Tolerance, $"relative L2 error {error:E3}");
+        }
+
+        var e = Assert.Throws<ArgumentException>(() => InferenceSession.Create(graph, new InferenceOptions { Cluster = 999 }));
+        Assert.Contains("No CPU cluster 999", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => InferenceSession.Create(graph, new InferenceOptions { Cluster = cluster.Id, Threads = cluster.Cores.Count + 1 }));
+        Assert.Contains($"which has {cluster.Cores.Count} cores", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void PadAttributesRejectNegativeAndOversizedReflectPads()
     {
         var b = new GraphBuilder("bad");
