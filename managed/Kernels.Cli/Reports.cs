@@ -10,7 +10,39 @@ internal sealed record DevicesReport(
     int VectorBits,
     SgemmReport Sgemm,
     LibraryReport Native,
-    LibraryReport OpenBlas);
+    LibraryReport OpenBlas,
+    OpenCLReport OpenCL);
+
+/// <param name="Available">At least one OpenCL device.</param>
+/// <param name="UnavailableReason">One line: no libOpenCL, no platform, or platforms without devices.</param>
+/// <param name="ProgramBuilds">With <c>--build-programs</c>: every embedded program built on every device; else null.</param>
+internal sealed record OpenCLReport(bool Available, string? UnavailableReason, IReadOnlyList<OpenCLDeviceReport> Devices, IReadOnlyList<ProgramBuildReport>? ProgramBuilds);
+
+/// <param name="Key">Device, vendor, driver and platform version: what the program cache and the tuner file are keyed by.</param>
+internal sealed record OpenCLDeviceReport(
+    int Index,
+    string Platform,
+    string Name,
+    string Vendor,
+    string Type,
+    string DriverVersion,
+    string DeviceVersion,
+    string OpenCLCVersion,
+    int ComputeUnits,
+    int MaxClockMHz,
+    long MaxWorkGroupSize,
+    IReadOnlyList<long> MaxWorkItemSizes,
+    long LocalMemoryBytes,
+    long GlobalMemoryBytes,
+    long MaxAllocationBytes,
+    bool Fp16,
+    bool IntegerDot8,
+    IReadOnlyList<string> Extensions,
+    string BuildOptions,
+    string Key);
+
+/// <param name="FromCache">Loaded from the on-disk program-binary cache rather than compiled.</param>
+internal sealed record ProgramBuildReport(int Device, string Program, double Milliseconds, bool FromCache);
 
 internal sealed record ClusterReport(int Id, IReadOnlyList<int> Cores, long MaxFrequencyKHz, int Capacity, string CpuPart, bool IsVirtual);
 
