@@ -5,18 +5,28 @@ namespace Kernels.Tests.OpenCL;
 
 /// <summary>
 /// OpenCL tests need a device. Without libOpenCL or without any platform they are skipped with a one-line
-/// reason; under KERNELS_REQUIRE_ALL=1, or when PoCL is installed (its ICD file is present) and still no
-/// device is found, they run and fail on the missing device instead.
+/// reason; under KERNELS_REQUIRE_ALL=1, or when PoCL is installed (its ICD file is where the loader looks)
+/// and still no device is found, they run and fail on the missing device instead.
 /// </summary>
 internal static class OpenCLAvailability
 {
-    public const string PoclIcdFile = "/etc/OpenCL/vendors/pocl.icd";
+    /// <summary>PoCL's .icd file in the loader's vendor folder (OCL_ICD_VENDORS, a folder or one file, else /etc/OpenCL/vendors).</summary>
+    public static bool PoclInstalled
+    {
+        get
+        {
+            string vendors = Environment.GetEnvironmentVariable("OCL_ICD_VENDORS") is { Length: > 0 } v ? v : "/etc/OpenCL/vendors";
+            return File.Exists(vendors)
+                ? Path.GetFileName(vendors).Contains("pocl", StringComparison.OrdinalIgnoreCase)
+                : Directory.Exists(vendors) && Directory.EnumerateFiles(vendors, "*pocl*.icd").Any();
+        }
+    }
 
     public static string? SkipReason
     {
         get
         {
-            if (OptionalDependencies.RequireAll || File.Exists(PoclIcdFile))
+            if (OptionalDependencies.RequireAll || PoclInstalled)
             {
                 return null;
             }
@@ -24,7 +34,7 @@ internal static class OpenCLAvailability
             OpenCLDiscovery discovery = OpenCLDiscovery.Current;
             return discovery.IsAvailable
                 ? null
-                : $"no OpenCL device ({discovery.UnavailableReason?.Split('\n')[0]}); Debian: apt-get install pocl-opencl-icd ocl-icd-libopencl1";
+                : $"no OpenCL device: {discovery.UnavailableReason?.Split('\n')[0]}";
         }
     }
 }
