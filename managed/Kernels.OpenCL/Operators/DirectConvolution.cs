@@ -8,7 +8,7 @@ namespace Kernels.OpenCL.Operators;
 /// padding, dilation and groups, bias and activation fused, output pixel stride for a channel slice of a
 /// wider tensor. The OHWI weights are packed once, here, into blocks of 4 output channels.
 /// </summary>
-public sealed class DirectConvolution : IDisposable
+public sealed class DirectConvolution : IDeviceConvolution
 {
     /// <summary>Output channels per work-item (the float4 of the kernel).</summary>
     public const int ChannelBlock = 4;
