@@ -93,13 +93,13 @@ internal static class DevicesCommand
         var builds = buildPrograms && discovery.IsAvailable ? new List<ProgramBuildReport>() : null;
         foreach (OpenCLDevice d in discovery.Devices)
         {
-            using OpenCLContext cl = OpenCLContext.Create(d);
             devices.Add(new OpenCLDeviceReport(
                 d.Index, d.PlatformName, d.Name, d.Vendor, d.Type, d.DriverVersion, d.DeviceVersion, d.OpenCLCVersion,
                 d.ComputeUnits, d.MaxClockMHz, d.MaxWorkGroupSize, d.MaxWorkItemSizes, d.LocalMemoryBytes, d.GlobalMemoryBytes,
-                d.MaxAllocationBytes, d.HasFp16, d.HasIntegerDot8, d.Extensions, cl.BuildOptions, d.Key));
+                d.MaxAllocationBytes, d.HasFp16, d.HasIntegerDot8, d.Extensions, OpenCLContext.BuildOptionsFor(d), d.Key));
             if (builds is not null)
             {
+                using OpenCLContext cl = OpenCLContext.Create(d);
                 foreach (string name in ProgramSources.Names)
                 {
                     ClProgram program = cl.GetProgram(name);

@@ -49,7 +49,12 @@ internal static unsafe partial class ClApi
     public const uint ProfilingCommandStart = 0x1282;
     public const uint ProfilingCommandEnd = 0x1283;
 
-    static ClApi() => NativeLibrary.SetDllImportResolver(typeof(ClApi).Assembly, Resolve);
+    static ClApi()
+    {
+        // PoCL reads its environment when the loader first opens it: set it before any entry point binds.
+        ClEnvironment.Prepare();
+        NativeLibrary.SetDllImportResolver(typeof(ClApi).Assembly, Resolve);
+    }
 
     // Desktop Linux ships the ICD loader as libOpenCL.so.1; Android vendor images (Mali) often only as libOpenCL.so.
     private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
@@ -88,9 +93,6 @@ internal static unsafe partial class ClApi
 
     [LibraryImport(Library)]
     public static partial int clFinish(ClQueueHandle queue);
-
-    [LibraryImport(Library)]
-    public static partial int clFlush(ClQueueHandle queue);
 
     [LibraryImport(Library)]
     public static partial ClMemHandle clCreateBuffer(ClContextHandle context, ulong flags, nuint size, void* hostPtr, int* errcode);

@@ -103,7 +103,7 @@ public sealed class DirectConvolution : IDeviceConvolution
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 4), 4));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 4), Math.Min(global.Z, 4)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

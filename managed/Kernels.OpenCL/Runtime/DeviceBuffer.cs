@@ -197,6 +197,7 @@ public sealed class BufferPool : IDisposable
         {
             if (_disposed)
             {
+                AllocatedBytes -= buffer.Bytes;
                 buffer.Release();
                 return;
             }

@@ -20,7 +20,7 @@ public sealed unsafe class OpenCLContext : IDisposable
         ProgramCache = cache;
         Tuner = tuner;
         Buffers = new BufferPool(this);
-        BuildOptions = DefaultBuildOptions(device);
+        BuildOptions = BuildOptionsFor(device);
     }
 
     public OpenCLDevice Device { get; }
@@ -166,8 +166,10 @@ public sealed unsafe class OpenCLContext : IDisposable
         return new DeviceBuffer(this, mem, bytes, pool);
     }
 
-    private static string DefaultBuildOptions(OpenCLDevice device)
+    /// <summary>The options a context on <paramref name="device"/> builds its programs with (see <see cref="BuildOptions"/>).</summary>
+    public static string BuildOptionsFor(OpenCLDevice device)
     {
+        ArgumentNullException.ThrowIfNull(device);
         var options = new List<string>();
         if (!device.OpenCLCVersion.StartsWith("OpenCL C 1.0", StringComparison.Ordinal)
             && !device.OpenCLCVersion.StartsWith("OpenCL C 1.1", StringComparison.Ordinal))

@@ -53,8 +53,9 @@ public sealed class OpenCLDiscovery
         {
             return new([], new OpenCLLibraryNotFoundException(e).Message, libraryFound: false, platformCount: 0);
         }
-        catch (OpenCLException e) when (e.Code == -1001)
+        catch (OpenCLException e)
         {
+            // -1001 (no platform) lands here, and so does a driver that fails a device query: both mean no usable device.
             return new([], e.Message, libraryFound: true, platformCount: 0);
         }
     }

@@ -82,6 +82,15 @@ public sealed class ProgramCacheTests(OpenCLFixture fixture) : IClassFixture<Ope
         Assert.NotEqual(key, ProgramCache.KeyOf(device, "src", "-cl-std=CL1.2 -DKERNELS_FP16=1"));
     }
 
+    [Fact]
+    public void BuildOptionsDefineWhatTheDeviceHas()
+    {
+        OpenCLDevice mali = FakeDevice("Mali-G78", "v1.r32p1");
+        Assert.Equal("-cl-std=CL1.2 -DKERNELS_FP16=1 -DKERNELS_ARM_DOT8=1", OpenCLContext.BuildOptionsFor(mali));
+        Assert.Equal("-cl-std=CL1.2", OpenCLContext.BuildOptionsFor(mali with { Extensions = ["cl_khr_fp64"] }));
+        Assert.Equal("-DKERNELS_FP16=1", OpenCLContext.BuildOptionsFor(mali with { OpenCLCVersion = "OpenCL C 1.1", Extensions = ["cl_khr_fp16"] }));
+    }
+
     internal static OpenCLDevice FakeDevice(string name, string driver) => new()
     {
         Index = 0,
