@@ -14,8 +14,8 @@ internal static unsafe class ClEnvironment
 
     /// <summary>
     /// Before the first OpenCL call: POCL_CACHE_DIR (without it PoCL finds 0 devices) defaults to
-    /// &lt;kernels cache&gt;/pocl, and POCL_SIGFPE_HANDLER=0 (PoCL's handler would stop managed integer
-    /// division by zero from throwing for the rest of the process). A value the user set is kept.
+    /// &lt;kernels cache&gt;/pocl unless the user set it, and POCL_SIGFPE_HANDLER is always 0: PoCL's handler would
+    /// stop managed integer division by zero from throwing for the rest of the process, a silent wrong answer.
     /// </summary>
     public static void Prepare()
     {
@@ -33,7 +33,7 @@ internal static unsafe class ClEnvironment
                 try
                 {
                     Directory.CreateDirectory(dir);
-                    SetDefault("POCL_CACHE_DIR", dir);
+                    Set("POCL_CACHE_DIR", dir, overwrite: false);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -42,16 +42,16 @@ internal static unsafe class ClEnvironment
                 }
             }
 
-            SetDefault("POCL_SIGFPE_HANDLER", "0");
+            Set("POCL_SIGFPE_HANDLER", "0", overwrite: true);
         }
     }
 
     /// <summary>Why POCL_CACHE_DIR could not be prepared, if it could not.</summary>
     public static string? UnwritableCacheDirectory { get; private set; }
 
-    private static void SetDefault(string name, string value)
+    private static void Set(string name, string value, bool overwrite)
     {
-        if (Environment.GetEnvironmentVariable(name) is not null
+        if ((!overwrite && Environment.GetEnvironmentVariable(name) is not null)
             || !(NativeLibrary.TryLoad("libc.so.6", out nint libc) || NativeLibrary.TryLoad("libc.so", out libc))
             || !NativeLibrary.TryGetExport(libc, "setenv", out nint setenvExport))
         {
@@ -64,7 +64,7 @@ internal static unsafe class ClEnvironment
         fixed (byte* pn = n)
         fixed (byte* pv = v)
         {
-            _ = setenv(pn, pv, 0);
+            _ = setenv(pn, pv, overwrite ? 1 : 0);
         }
 
         Environment.SetEnvironmentVariable(name, value);
