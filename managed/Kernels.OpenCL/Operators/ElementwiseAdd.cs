@@ -48,9 +48,10 @@ public sealed class ElementwiseAdd : IDisposable
 
         // Tuning runs the kernel several times, which an in-place add must not do.
         bool inPlace = ReferenceEquals(output, a) || ReferenceEquals(output, b);
+        var fallback = new WorkSize(Math.Min(64, global.X));
         WorkSize local = inPlace
-            ? _context.Tuner.Lookup(_context, _kernel, "add", global, new WorkSize(64))
-            : _context.Tuner.Choose(_context, _kernel, "add", global, new WorkSize(64));
+            ? _context.Tuner.Lookup(_context, _kernel, "add", global, fallback)
+            : _context.Tuner.Choose(_context, _kernel, "add", global, fallback);
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

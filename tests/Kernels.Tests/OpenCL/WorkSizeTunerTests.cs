@@ -38,6 +38,33 @@ public sealed class WorkSizeTunerTests(OpenCLFixture fixture) : IClassFixture<Op
     }
 
     [OpenCLFact]
+    public void ExhaustiveModeKeepsOneOfItsCandidatesAndAnInPlaceAddIsNeverTuned()
+    {
+        var tuner = new WorkSizeTuner(Path.Combine(fixture.Folder, "tuner-exhaustive.json"), TunerMode.Exhaustive);
+        using OpenCLContext context = OpenCLContext.Create(fixture.Context.Device, new ProgramCache(Path.Combine(fixture.Folder, "programs")), tuner);
+        using var add = new ElementwiseAdd(context);
+        const int Count = 40; // 5 work-items: exhaustive candidates 1..8 (up to the next power of two)
+        using DeviceBuffer a = context.CreateBuffer(Count * sizeof(float));
+        using DeviceBuffer output = context.CreateBuffer(Count * sizeof(float));
+        a.Write<float>(Enumerable.Range(0, Count).Select(i => (float)i).ToArray());
+
+        // In place, a measured candidate would add twice: the tuner is only consulted, never run.
+        add.Run(a, a, a, Count);
+        Assert.Equal(0, tuner.Measurements);
+        Assert.Empty(tuner.Entries);
+
+        add.Run(a, a, output, Count);
+        TunerEntry entry = Assert.Single(tuner.Entries.Values);
+        Assert.Equal(new[] { 5, 1, 1 }, entry.Global);
+        Assert.InRange(entry.Local[0], 1, 8);
+        Assert.Equal(new[] { 1, 1 }, entry.Local[1..]);
+        Assert.Equal(8 * 3, tuner.Measurements);
+        var got = new float[Count];
+        output.Read<float>(got);
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => 4f * i), got);
+    }
+
+    [OpenCLFact]
     public void CandidatesStayWithinTheLimitsAndTheGlobalSize()
     {
         using ClKernel kernel = fixture.Context.GetProgram("conv_direct").CreateKernel("conv2d_direct_nhwc_4x4");
