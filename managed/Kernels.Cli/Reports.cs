@@ -128,6 +128,23 @@ internal sealed record ConvBenchReport(
     double MaxRelativeError,
     double? BaselineMaxRelativeError);
 
+/// <summary><c>bench conv --component opencl</c>: one device kernel, timed by the queue's profiling events.</summary>
+/// <param name="Component">"opencl:N".</param>
+/// <param name="Ms">Median device time of the kernel (profiling event start to end), without host transfers.</param>
+/// <param name="MaxRelativeError">Largest |device − reference| over the largest |reference| on sampled pixels.</param>
+internal sealed record ConvDeviceBenchReport(
+    string Shape,
+    double Flops,
+    string Component,
+    string Device,
+    string RequestedAlgorithm,
+    string Kernel,
+    double Ms,
+    double BestMs,
+    int Repetitions,
+    double Gflops,
+    double MaxRelativeError);
+
 /// <summary>One of our algorithms in a <c>bench conv</c> run.</summary>
 internal sealed record ConvCandidate(string Algorithm, string Kernel, double Ms, double BestMs, double Gflops);
 

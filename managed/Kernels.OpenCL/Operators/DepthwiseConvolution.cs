@@ -54,6 +54,9 @@ public sealed class DepthwiseConvolution : IDeviceConvolution
 
     public Conv2DDescriptor Descriptor { get; }
 
+    /// <inheritdoc />
+    public string KernelName => _kernel.Name;
+
     /// <summary>The NDRange: channel blocks × pixel quads of a row × images·rows.</summary>
     public WorkSize GlobalSize => new(
         _blocks,

@@ -54,6 +54,9 @@ public sealed class DirectConvolution : IDeviceConvolution
 
     public Conv2DDescriptor Descriptor { get; }
 
+    /// <inheritdoc />
+    public string KernelName => _kernel.Name;
+
     /// <summary>The NDRange: channel blocks of all groups × pixel quads of a row × images·rows.</summary>
     public WorkSize GlobalSize => new(
         Descriptor.Groups * _blocks,

@@ -8,6 +8,9 @@ public interface IDeviceConvolution : IDisposable
 {
     Conv2DDescriptor Descriptor { get; }
 
+    /// <summary>The OpenCL kernel function it runs, e.g. conv2d_direct_nhwc_4x4.</summary>
+    string KernelName { get; }
+
     /// <summary>Enqueues the layer; with <paramref name="profile"/>, waits and returns the kernel's device time in ms.</summary>
     double Run(DeviceBuffer input, DeviceBuffer output, bool profile = false);
 }

@@ -50,6 +50,9 @@ public sealed class PointwiseConvolution : IDeviceConvolution
 
     public Conv2DDescriptor Descriptor { get; }
 
+    /// <inheritdoc />
+    public string KernelName => _kernel.Name;
+
     /// <summary>The NDRange: output channel blocks × pixel quads over batch·OH·OW.</summary>
     public WorkSize GlobalSize => new(_blocks, (Pixels + PixelBlock - 1) / PixelBlock);
 

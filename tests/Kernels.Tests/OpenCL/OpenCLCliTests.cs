@@ -70,6 +70,50 @@ public sealed class OpenCLCliTests
         }
     }
 
+    [OpenCLTheory]
+    [InlineData("9x7x8,3x3,12,1,1", "auto", "conv2d_direct_nhwc_4x4")]
+    [InlineData("9x7x8,1x1,12,2,0", "auto", "conv2d_1x1_nhwc_4x4")]
+    [InlineData("9x7x8,3x3,8,2,1,8", "auto", "conv2d_depthwise_nhwc_4x4")]
+    [InlineData("9x7x8,1x1,12", "direct", "conv2d_direct_nhwc_4x4")]
+    public void BenchConv_OnOpenCL_ChecksAndTimesTheDeviceKernel(string shape, string algorithm, string kernel)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int exit = Program.Run(["bench", "conv", "--shape", shape, "--algorithm", algorithm, "--component", "opencl", "--min-time-ms", "20", "--json"], stdout, stderr);
+        Assert.True(exit == 0, stderr.ToString());
+        using JsonDocument document = JsonDocument.Parse(stdout.ToString());
+        JsonElement root = document.RootElement;
+        var d = Kernels.Core.Conv2DDescriptor.Parse(shape);
+        Assert.Equal(d.ToString(), root.GetProperty("shape").GetString());
+        Assert.Equal("opencl:0", root.GetProperty("component").GetString());
+        Assert.Equal(OpenCLDiscovery.Current.Devices[0].Name, root.GetProperty("device").GetString());
+        Assert.Equal(kernel, root.GetProperty("kernel").GetString());
+        double ms = root.GetProperty("ms").GetDouble();
+        Assert.True(ms > 0 && root.GetProperty("bestMs").GetDouble() <= ms);
+        Assert.True(root.GetProperty("repetitions").GetInt32() >= 3);
+        Assert.Equal(d.Flops / ms / 1e6, root.GetProperty("gflops").GetDouble(), 9);
+        Assert.True(root.GetProperty("maxRelativeError").GetDouble() <= 1e-3);
+    }
+
+    [OpenCLTheory]
+    [InlineData("--component", "gpu")]
+    [InlineData("--component", "opencl:99")]
+    [InlineData("--algorithm", "winograd")]
+    [InlineData("--algorithm", "1x1")]
+    [InlineData("--isa", "avx2")]
+    [InlineData("--baseline", "onednn")]
+    public void BenchConv_OnOpenCL_RefusesWhatDoesNotApplyInOneLine(string option, string value)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        string[] args = option == "--component"
+            ? ["bench", "conv", "--shape", "9x7x8,3x3,8,1,1", option, value]
+            : ["bench", "conv", "--shape", "9x7x8,3x3,8,1,1", "--component", "opencl", option, value];
+        Assert.Equal(ExitCodes.Usage, Program.Run(args, stdout, stderr));
+        Assert.Single(stderr.ToString().Trim().Split('\n'));
+        Assert.Equal(string.Empty, stdout.ToString());
+    }
+
     /// <summary>Runs <c>kernels devices --build-programs --json</c> in a new process with its own cache folder.</summary>
     private static JsonElement[] BuildPrograms(string cacheDirectory)
     {
