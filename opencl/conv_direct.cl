@@ -34,7 +34,7 @@ inline void store4(__global float* out, float4 v, int count)
     }
 }
 
-// shape: H, W, C (input), OH, OW, output pixel stride (floats), output channel offset unused (0)
+// shape: H, W, C (input), OH, OW, output pixel stride (floats: a channel slice of a wider tensor)
 // geometry: KH, KW, stride y, stride x, pad top, pad left, dilation y, dilation x
 // channels: ICG, OCG, blocks per group, groups, batch
 __kernel void conv2d_direct_nhwc_4x4(
