@@ -19,11 +19,11 @@ namespace Kernels.Cli;
 internal static class BenchConvCommand
 {
     // Norm-wise (max |error| over max |expected|), like bench gemm; Winograd F(4x4, 3x3) stays well below it.
-    private const double Tolerance = 1e-3;
-    private const int Seed = 20240611;
+    internal const double Tolerance = 1e-3;
+    internal const int Seed = 20240611;
     private const int SampledPixels = 64;
 
-    private sealed record Settings(string Shape, string Algorithm, string? Isa, int Threads, string? Baseline, int MinTimeMs, bool Json);
+    private sealed record Settings(string Shape, string Algorithm, string? Isa, int Threads, string? Baseline, int MinTimeMs, bool Json, string Component);
 
     public static Command Create(CliContext context)
     {
@@ -55,11 +55,16 @@ internal static class BenchConvCommand
             Description = "Minimum time each algorithm is timed for, in milliseconds.",
             DefaultValueFactory = _ => 500,
         };
+        var component = new Option<string>("--component")
+        {
+            Description = "cpu, or opencl[:N] for OpenCL device N (default 0): the device kernel's time from profiling events, no baseline.",
+            DefaultValueFactory = _ => "cpu",
+        };
         Option<bool> json = KernelsCommand.JsonOption();
 
-        var command = new Command("conv", "Time one convolution layer (NHWC, random data) against oneDNN.")
+        var command = new Command("conv", "Time one convolution layer (NHWC, random data) against oneDNN, or on an OpenCL device.")
         {
-            shape, algorithm, isa, threads, baseline, minTime, json,
+            shape, algorithm, isa, threads, baseline, minTime, json, component,
         };
         command.SetAction(parse => Execute(context, new Settings(
             parse.GetValue(shape)!,
@@ -68,7 +73,8 @@ internal static class BenchConvCommand
             parse.GetValue(threads),
             parse.GetValue(baseline),
             parse.GetValue(minTime),
-            parse.GetValue(json))));
+            parse.GetValue(json),
+            parse.GetValue(component)!)));
         return command;
     }
 
@@ -76,6 +82,21 @@ internal static class BenchConvCommand
     {
         CpuTopology topology = CpuTopology.Detect();
         Conv2DDescriptor d = ParseShape(settings.Shape);
+        if (BenchConvOpenCL.ParseComponent(settings.Component) is int device)
+        {
+            if (settings.Isa is not null || settings.Threads != 1 || (settings.Baseline is string b && !b.Equals("none", StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new UsageException("--isa, --threads and --baseline apply to the CPU component only, not to --component opencl.");
+            }
+
+            if (settings.MinTimeMs < 0)
+            {
+                throw new UsageException($"--min-time-ms must not be negative, not {settings.MinTimeMs}.");
+            }
+
+            return BenchConvOpenCL.Execute(context, d, device, settings.Algorithm, settings.MinTimeMs, settings.Json);
+        }
+
         IReadOnlyList<ConvolutionAlgorithm> candidates = SelectAlgorithms(settings.Algorithm, d);
         KernelIsa isa = SelectIsa(settings.Isa);
         KernelsCommand.CheckThreads(settings.Threads, topology.CoreCount);
@@ -322,7 +343,7 @@ internal static class BenchConvCommand
         }
     }
 
-    private static float[] RandomValues(Random random, long length)
+    internal static float[] RandomValues(Random random, long length)
     {
         var values = new float[length];
         for (int i = 0; i < values.Length; i++)
@@ -334,7 +355,7 @@ internal static class BenchConvCommand
     }
 
     /// <summary>A float64 reference on up to 64 output pixels spread over the output (all channels of each).</summary>
-    private static (long[] Pixels, double[] Expected) SampledReference(Conv2DDescriptor d, float[] input, float[] weights, float[] bias)
+    internal static (long[] Pixels, double[] Expected) SampledReference(Conv2DDescriptor d, float[] input, float[] weights, float[] bias)
     {
         long count = (long)d.Batch * d.OutputHeight * d.OutputWidth;
         long[] pixels = Enumerable.Range(0, (int)Math.Min(count, SampledPixels))
@@ -381,7 +402,7 @@ internal static class BenchConvCommand
     }
 
     /// <summary>Largest |actual − expected| over the largest |expected| on the sampled pixels (NaN fails).</summary>
-    private static double SampledError(Conv2DDescriptor d, long[] pixels, double[] expected, float[] output)
+    internal static double SampledError(Conv2DDescriptor d, long[] pixels, double[] expected, float[] output)
     {
         double maxDifference = 0, maxMagnitude = 0;
         for (int s = 0; s < pixels.Length; s++)

@@ -9,6 +9,7 @@ namespace Kernels.Cli;
 [JsonSerializable(typeof(PeakReport))]
 [JsonSerializable(typeof(GemmBenchReport))]
 [JsonSerializable(typeof(ConvBenchReport))]
+[JsonSerializable(typeof(ConvDeviceBenchReport))]
 [JsonSerializable(typeof(IReadOnlyList<ModelBenchReport>))]
 [JsonSerializable(typeof(RunReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -10,7 +10,39 @@ internal sealed record DevicesReport(
     int VectorBits,
     SgemmReport Sgemm,
     LibraryReport Native,
-    LibraryReport OpenBlas);
+    LibraryReport OpenBlas,
+    OpenCLReport OpenCL);
+
+/// <param name="Available">At least one OpenCL device.</param>
+/// <param name="UnavailableReason">One line: no libOpenCL, no platform, or platforms without devices.</param>
+/// <param name="ProgramBuilds">With <c>--build-programs</c>: every embedded program built on every device; else null.</param>
+internal sealed record OpenCLReport(bool Available, string? UnavailableReason, IReadOnlyList<OpenCLDeviceReport> Devices, IReadOnlyList<ProgramBuildReport>? ProgramBuilds);
+
+/// <param name="Key">Device, vendor, driver and platform version: what the program cache and the tuner file are keyed by.</param>
+internal sealed record OpenCLDeviceReport(
+    int Index,
+    string Platform,
+    string Name,
+    string Vendor,
+    string Type,
+    string DriverVersion,
+    string DeviceVersion,
+    string OpenCLCVersion,
+    int ComputeUnits,
+    int MaxClockMHz,
+    long MaxWorkGroupSize,
+    IReadOnlyList<long> MaxWorkItemSizes,
+    long LocalMemoryBytes,
+    long GlobalMemoryBytes,
+    long MaxAllocationBytes,
+    bool Fp16,
+    bool IntegerDot8,
+    IReadOnlyList<string> Extensions,
+    string BuildOptions,
+    string Key);
+
+/// <param name="FromCache">Loaded from the on-disk program-binary cache rather than compiled.</param>
+internal sealed record ProgramBuildReport(int Device, string Program, double Milliseconds, bool FromCache);
 
 internal sealed record ClusterReport(int Id, IReadOnlyList<int> Cores, long MaxFrequencyKHz, int Capacity, string CpuPart, bool IsVirtual);
 
@@ -95,6 +127,23 @@ internal sealed record ConvBenchReport(
     string? BaselineVersion,
     double MaxRelativeError,
     double? BaselineMaxRelativeError);
+
+/// <summary><c>bench conv --component opencl</c>: one device kernel, timed by the queue's profiling events.</summary>
+/// <param name="Component">"opencl:N".</param>
+/// <param name="Ms">Median device time of the kernel (profiling event start to end), without host transfers.</param>
+/// <param name="MaxRelativeError">Largest |device − reference| over the largest |reference| on sampled pixels.</param>
+internal sealed record ConvDeviceBenchReport(
+    string Shape,
+    double Flops,
+    string Component,
+    string Device,
+    string RequestedAlgorithm,
+    string Kernel,
+    double Ms,
+    double BestMs,
+    int Repetitions,
+    double Gflops,
+    double MaxRelativeError);
 
 /// <summary>One of our algorithms in a <c>bench conv</c> run.</summary>
 internal sealed record ConvCandidate(string Algorithm, string Kernel, double Ms, double BestMs, double Gflops);

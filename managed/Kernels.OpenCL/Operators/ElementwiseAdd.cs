@@ -1,0 +1,59 @@
+using Kernels.Core;
+using Kernels.OpenCL.Runtime;
+
+namespace Kernels.OpenCL.Operators;
+
+/// <summary>out = act(a + b) on float32 buffers (opencl/elementwise.cl, 8 floats per work-item).</summary>
+public sealed class ElementwiseAdd : IDisposable
+{
+    private const int PerItem = 8;
+    private readonly OpenCLContext _context;
+    private readonly ClKernel _kernel;
+
+    public ElementwiseAdd(OpenCLContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _context = context;
+        _kernel = context.GetProgram("elementwise").CreateKernel("add_f32_x8");
+    }
+
+    /// <summary>
+    /// Enqueues out[i] = act(a[i] + b[i]) for <paramref name="count"/> floats; <paramref name="output"/> may be
+    /// <paramref name="a"/> or <paramref name="b"/>. Returns the kernel's device time in ms when <paramref name="profile"/>.
+    /// </summary>
+    public double Run(DeviceBuffer a, DeviceBuffer b, DeviceBuffer output, int count, FusedActivation activation = default, bool profile = false)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        activation.Validate(nameof(activation));
+        long bytes = (long)count * sizeof(float);
+        foreach (DeviceBuffer buffer in new[] { a, b, output })
+        {
+            if (buffer.Bytes < bytes)
+            {
+                throw new ArgumentException($"A buffer of {buffer.Bytes} bytes is smaller than {count} floats (add_f32_x8 on {_context.Device.Name}).");
+            }
+        }
+
+        (int act, float slope) = ActivationCode.Of(activation);
+        _kernel.SetArgument(0, a);
+        _kernel.SetArgument(1, b);
+        _kernel.SetArgument(2, output);
+        _kernel.SetArgument(3, count);
+        _kernel.SetArgument(4, act);
+        _kernel.SetArgument(5, slope);
+        var global = new WorkSize((count + PerItem - 1) / PerItem);
+
+        // Tuning runs the kernel several times, which an in-place add must not do.
+        bool inPlace = ReferenceEquals(output, a) || ReferenceEquals(output, b);
+        var fallback = new WorkSize(Math.Min(64, global.X));
+        WorkSize local = inPlace
+            ? _context.Tuner.Lookup(_context, _kernel, "add", global, fallback)
+            : _context.Tuner.Choose(_context, _kernel, "add", global, fallback);
+        return _context.Enqueue(_kernel, global, local, profile);
+    }
+
+    public void Dispose() => _kernel.Dispose();
+}

@@ -1,0 +1,16 @@
+using Kernels.Core;
+using Kernels.OpenCL.Runtime;
+
+namespace Kernels.OpenCL.Operators;
+
+/// <summary>A convolution layer planned on an OpenCL device: weights packed and uploaded, ready to enqueue.</summary>
+public interface IDeviceConvolution : IDisposable
+{
+    Conv2DDescriptor Descriptor { get; }
+
+    /// <summary>The OpenCL kernel function it runs, e.g. conv2d_direct_nhwc_4x4.</summary>
+    string KernelName { get; }
+
+    /// <summary>Enqueues the layer; with <paramref name="profile"/>, waits and returns the kernel's device time in ms.</summary>
+    double Run(DeviceBuffer input, DeviceBuffer output, bool profile = false);
+}

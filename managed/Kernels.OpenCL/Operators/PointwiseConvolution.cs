@@ -1,0 +1,129 @@
+using Kernels.Core;
+using Kernels.OpenCL.Runtime;
+
+namespace Kernels.OpenCL.Operators;
+
+/// <summary>
+/// A 1x1 convolution on the device (opencl/conv_1x1.cl): groups 1, no padding, any stride, NHWC, bias and
+/// activation fused, output pixel stride for a channel slice. Pixels are blocked over the whole batch.
+/// </summary>
+public sealed class PointwiseConvolution : IDeviceConvolution
+{
+    private const int PixelBlock = 4;
+    private readonly OpenCLContext _context;
+    private readonly ClKernel _kernel;
+    private readonly DeviceBuffer _weights;
+    private readonly DeviceBuffer _bias;
+    private readonly int _blocks;
+
+    /// <exception cref="ArgumentException">The descriptor is invalid or not a 1x1 convolution this kernel runs (<see cref="WhyNotApplicable"/>).</exception>
+    public PointwiseConvolution(OpenCLContext context, Conv2DDescriptor descriptor, ReadOnlySpan<float> weightsOhwi, ReadOnlySpan<float> bias)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(descriptor);
+        descriptor.Validate();
+        if (WhyNotApplicable(descriptor) is string reason)
+        {
+            throw new ArgumentException($"conv2d_1x1_nhwc_4x4 cannot run {descriptor}: {reason}.", nameof(descriptor));
+        }
+
+        if (weightsOhwi.Length != descriptor.WeightsLength)
+        {
+            throw new ArgumentException($"Expected {descriptor.WeightsLength} OHWI weights for {descriptor}, got {weightsOhwi.Length}.", nameof(weightsOhwi));
+        }
+
+        if (!bias.IsEmpty && bias.Length != descriptor.OutputChannels)
+        {
+            throw new ArgumentException($"Expected {descriptor.OutputChannels} biases for {descriptor}, got {bias.Length}.", nameof(bias));
+        }
+
+        _context = context;
+        Descriptor = descriptor;
+        _blocks = (descriptor.OutputChannels + DirectConvolution.ChannelBlock - 1) / DirectConvolution.ChannelBlock;
+        (float[] packedWeights, float[] packedBias) = DirectConvolution.Pack(descriptor, weightsOhwi, bias, _blocks);
+        _kernel = context.GetProgram("conv_1x1").CreateKernel("conv2d_1x1_nhwc_4x4");
+        _weights = context.CreateBuffer((long)packedWeights.Length * sizeof(float), BufferAccess.ReadOnly);
+        _bias = context.CreateBuffer((long)packedBias.Length * sizeof(float), BufferAccess.ReadOnly);
+        _weights.Write<float>(packedWeights);
+        _bias.Write<float>(packedBias);
+    }
+
+    public Conv2DDescriptor Descriptor { get; }
+
+    /// <inheritdoc />
+    public string KernelName => _kernel.Name;
+
+    /// <summary>The NDRange: output channel blocks × pixel quads over batch·OH·OW.</summary>
+    public WorkSize GlobalSize => new(_blocks, (Pixels + PixelBlock - 1) / PixelBlock);
+
+    private int Pixels => Descriptor.Batch * Descriptor.OutputHeight * Descriptor.OutputWidth;
+
+    /// <summary>Null when this kernel runs <paramref name="d"/>; else why not (1x1 kernel, no padding, groups 1).</summary>
+    public static string? WhyNotApplicable(Conv2DDescriptor d)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        if (d.KernelHeight != 1 || d.KernelWidth != 1)
+        {
+            return $"the kernel is {d.KernelHeight}x{d.KernelWidth}, not 1x1";
+        }
+
+        if (d.PadTop != 0 || d.PadLeft != 0 || d.PadBottom != 0 || d.PadRight != 0)
+        {
+            return "it has padding";
+        }
+
+        return d.Groups != 1 ? $"it has {d.Groups} groups" : null;
+    }
+
+    /// <summary>
+    /// Enqueues the convolution of <paramref name="input"/> into <paramref name="output"/> (only this layer's
+    /// channels of each pixel are written). Returns the kernel's device time in ms when <paramref name="profile"/>.
+    /// </summary>
+    public double Run(DeviceBuffer input, DeviceBuffer output, bool profile = false)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        Conv2DDescriptor d = Descriptor;
+        if (input.Bytes < d.InputLength * sizeof(float))
+        {
+            throw new ArgumentException($"The input buffer has {input.Bytes} bytes; {d} needs {d.InputLength * sizeof(float)} (conv2d_1x1_nhwc_4x4 on {_context.Device.Name}).", nameof(input));
+        }
+
+        if (output.Bytes < d.OutputLength * sizeof(float))
+        {
+            throw new ArgumentException($"The output buffer has {output.Bytes} bytes; {d} needs {d.OutputLength * sizeof(float)} (conv2d_1x1_nhwc_4x4 on {_context.Device.Name}).", nameof(output));
+        }
+
+        if (ReferenceEquals(input, output))
+        {
+            throw new ArgumentException("A convolution cannot run in place.", nameof(output));
+        }
+
+        (int act, float slope) = ActivationCode.Of(d.Activation);
+        int i = 0;
+        _kernel.SetArgument(i++, input);
+        _kernel.SetArgument(i++, _weights);
+        _kernel.SetArgument(i++, _bias);
+        _kernel.SetArgument(i++, output);
+        foreach (int value in new[]
+        {
+            d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride,
+            d.StrideHeight, d.StrideWidth, d.OutputChannels, _blocks, Pixels, act,
+        })
+        {
+            _kernel.SetArgument(i++, value);
+        }
+
+        _kernel.SetArgument(i, slope);
+        WorkSize global = GlobalSize;
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
+        return _context.Enqueue(_kernel, global, local, profile);
+    }
+
+    public void Dispose()
+    {
+        _kernel.Dispose();
+        _weights.Dispose();
+        _bias.Dispose();
+    }
+}
