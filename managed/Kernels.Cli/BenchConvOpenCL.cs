@@ -65,6 +65,7 @@ internal static class BenchConvOpenCL
         {
             "1x1" => new PointwiseConvolution(cl, d, weights, bias),
             "depthwise" => new DepthwiseConvolution(cl, d, weights, bias),
+            "winograd-f2" => new WinogradF2x3Convolution(cl, d, weights, bias),
             _ => new DirectConvolution(cl, d, weights, bias),
         };
         using DeviceBuffer deviceInput = cl.CreateBuffer(d.InputLength * sizeof(float));
@@ -113,7 +114,8 @@ internal static class BenchConvOpenCL
 
     /// <summary>
     /// The kernel for <paramref name="algorithm"/>, checked before anything is allocated: auto takes 1x1 when it
-    /// applies, depthwise for a depthwise layer, else the general direct kernel.
+    /// applies, depthwise for a depthwise layer, else the general direct kernel; winograd is F(2x2, 3x3), the only
+    /// Winograd tile on OpenCL, and only when asked for.
     /// </summary>
     private static string Choose(Conv2DDescriptor d, string algorithm)
     {
@@ -131,8 +133,13 @@ internal static class BenchConvOpenCL
                 return d.IsDepthwise
                     ? "depthwise"
                     : throw new UsageException($"--algorithm depthwise does not apply to {d} on OpenCL: it needs groups = input = output channels.");
+            case "winograd":
+            case "winograd-f2":
+                return WinogradF2x3Convolution.WhyNotApplicable(d) is string notWinograd
+                    ? throw new UsageException($"--algorithm {algorithm} does not apply to {d} on OpenCL: {notWinograd}.")
+                    : "winograd-f2";
             default:
-                throw new UsageException($"--algorithm {algorithm} has no OpenCL kernel; with --component opencl use auto, direct, 1x1 or depthwise.");
+                throw new UsageException($"--algorithm {algorithm} has no OpenCL kernel; with --component opencl use auto, direct, 1x1, depthwise or winograd-f2 (winograd).");
         }
     }
 }

@@ -75,6 +75,8 @@ public sealed class OpenCLCliTests
     [InlineData("9x7x8,1x1,12,2,0", "auto", "conv2d_1x1_nhwc_4x4")]
     [InlineData("9x7x8,3x3,8,2,1,8", "auto", "conv2d_depthwise_nhwc_4x4")]
     [InlineData("9x7x8,1x1,12", "direct", "conv2d_direct_nhwc_4x4")]
+    [InlineData("9x7x8,3x3,12,1,1", "winograd-f2", "winograd_f2x3")]
+    [InlineData("9x7x5,3x3,6,1,0", "winograd", "winograd_f2x3")]
     public void BenchConv_OnOpenCL_ChecksAndTimesTheDeviceKernel(string shape, string algorithm, string kernel)
     {
         using var stdout = new StringWriter();
@@ -98,7 +100,8 @@ public sealed class OpenCLCliTests
     [OpenCLTheory]
     [InlineData("--component", "gpu")]
     [InlineData("--component", "opencl:99")]
-    [InlineData("--algorithm", "winograd")]
+    [InlineData("--algorithm", "winograd-f4")]
+    [InlineData("--algorithm", "im2col")]
     [InlineData("--algorithm", "1x1")]
     [InlineData("--isa", "avx2")]
     [InlineData("--baseline", "onednn")]
