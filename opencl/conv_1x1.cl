@@ -49,7 +49,7 @@ __kernel void conv2d_1x1_nhwc_4x4(
     __global const float* weights,
     __global const float* bias,
     __global float* output,
-    int H, int W, int C, int OH, int OW, int out_stride, int SY, int SX,
+    int H, int W, int C, int OH, int OW, int out_stride, int out_offset, int SY, int SX,
     int OC, int blocks, int pixels,
     int act, float slope)
 {
@@ -113,7 +113,7 @@ __kernel void conv2d_1x1_nhwc_4x4(
     }
 
     const int count = min(4, OC - ob * 4);
-    __global float* out = output + (size_t)p0 * out_stride + ob * 4;
+    __global float* out = output + out_offset + (size_t)p0 * out_stride + ob * 4;
     store4(out, activate4(acc0, act, slope), count);
     if (p0 + 1 < pixels) store4(out + out_stride, activate4(acc1, act, slope), count);
     if (p0 + 2 < pixels) store4(out + 2 * out_stride, activate4(acc2, act, slope), count);

@@ -51,7 +51,7 @@ __kernel void conv2d_depthwise_nhwc_4x4(
     __global const float* weights,
     __global const float* bias,
     __global float* output,
-    int H, int W, int C, int OH, int OW, int out_stride,
+    int H, int W, int C, int OH, int OW, int out_stride, int out_offset,
     int KH, int KW, int SY, int SX, int PT, int PL, int DY, int DX,
     int blocks, int batch,
     int act, float slope)
@@ -100,7 +100,7 @@ __kernel void conv2d_depthwise_nhwc_4x4(
         }
     }
 
-    __global float* out = output + ((size_t)row * OW + ox0) * out_stride + c0;
+    __global float* out = output + out_offset + ((size_t)row * OW + ox0) * out_stride + c0;
     store4(out, activate4(acc0, act, slope), count);
     if (ox0 + 1 < OW) store4(out + out_stride, activate4(acc1, act, slope), count);
     if (ox0 + 2 < OW) store4(out + 2 * out_stride, activate4(acc2, act, slope), count);

@@ -34,7 +34,8 @@ inline void store4(__global float* out, float4 v, int count)
     }
 }
 
-// shape: H, W, C (input), OH, OW, output pixel stride (floats: a channel slice of a wider tensor)
+// shape: H, W, C (input), OH, OW, output pixel stride and offset (floats: a channel slice of a wider tensor,
+// starting at its first channel)
 // geometry: KH, KW, stride y, stride x, pad top, pad left, dilation y, dilation x
 // channels: ICG, OCG, blocks per group, groups, batch
 __kernel void conv2d_direct_nhwc_4x4(
@@ -42,7 +43,7 @@ __kernel void conv2d_direct_nhwc_4x4(
     __global const float* weights,
     __global const float* bias,
     __global float* output,
-    int H, int W, int C, int OH, int OW, int out_stride,
+    int H, int W, int C, int OH, int OW, int out_stride, int out_offset,
     int KH, int KW, int SY, int SX, int PT, int PL, int DY, int DX,
     int ICG, int OCG, int blocks, int groups, int batch,
     int act, float slope)
@@ -139,7 +140,7 @@ __kernel void conv2d_direct_nhwc_4x4(
 
     const int oc = g * OCG + ob * 4;
     const int count = min(4, OCG - ob * 4);
-    __global float* out = output + ((size_t)row * OW + ox0) * out_stride + oc;
+    __global float* out = output + out_offset + ((size_t)row * OW + ox0) * out_stride + oc;
     store4(out, activate4(acc0, act, slope), count);
     if (ox0 + 1 < OW) store4(out + out_stride, activate4(acc1, act, slope), count);
     if (ox0 + 2 < OW) store4(out + 2 * out_stride, activate4(acc2, act, slope), count);

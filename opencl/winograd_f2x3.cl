@@ -174,7 +174,7 @@ __kernel void winograd_f2x3_output_transform_c4(
     __global const float* M,
     __global const float* bias,
     __global float* output,
-    int OH, int OW, int OC, int out_stride, int TH, int TW, int blocks, int tiles,
+    int OH, int OW, int OC, int out_stride, int out_offset, int TH, int TW, int blocks, int tiles,
     int act, float slope)
 {
     const int ob = (int)get_global_id(0);
@@ -214,7 +214,7 @@ __kernel void winograd_f2x3_output_transform_c4(
             break;
         }
 
-        __global float* out = output + (((size_t)n * OH + oy) * OW + 2 * tx) * out_stride + ob * 4;
+        __global float* out = output + out_offset + (((size_t)n * OH + oy) * OW + 2 * tx) * out_stride + ob * 4;
         store4(out, activate4(s[i * 4 + 0] + s[i * 4 + 1] + s[i * 4 + 2] + b, act, slope), count);
         if (2 * tx + 1 < OW)
         {

@@ -64,7 +64,7 @@ public sealed class DepthwiseConvolution : IDeviceConvolution
         Descriptor.Batch * Descriptor.OutputHeight);
 
     /// <inheritdoc />
-    public double Run(DeviceBuffer input, DeviceBuffer output, bool profile = false)
+    public double Run(DeviceBuffer input, DeviceBuffer output, int outputOffset = 0, bool profile = false)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
@@ -74,10 +74,7 @@ public sealed class DepthwiseConvolution : IDeviceConvolution
             throw new ArgumentException($"The input buffer has {input.Bytes} bytes; {d} needs {d.InputLength * sizeof(float)} (conv2d_depthwise_nhwc_4x4 on {_context.Device.Name}).", nameof(input));
         }
 
-        if (output.Bytes < d.OutputLength * sizeof(float))
-        {
-            throw new ArgumentException($"The output buffer has {output.Bytes} bytes; {d} needs {d.OutputLength * sizeof(float)} (conv2d_depthwise_nhwc_4x4 on {_context.Device.Name}).", nameof(output));
-        }
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, "conv2d_depthwise_nhwc_4x4", _context, nameof(output));
 
         if (ReferenceEquals(input, output))
         {
@@ -92,7 +89,7 @@ public sealed class DepthwiseConvolution : IDeviceConvolution
         _kernel.SetArgument(i++, output);
         foreach (int value in new[]
         {
-            d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride,
+            d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride, outputOffset,
             d.KernelHeight, d.KernelWidth, d.StrideHeight, d.StrideWidth, d.PadTop, d.PadLeft, d.DilationHeight, d.DilationWidth,
             _blocks, d.Batch, act,
         })

@@ -11,6 +11,10 @@ public interface IDeviceConvolution : IDisposable
     /// <summary>The OpenCL kernel function it runs, e.g. conv2d_direct_nhwc_4x4.</summary>
     string KernelName { get; }
 
-    /// <summary>Enqueues the layer; with <paramref name="profile"/>, waits and returns the kernel's device time in ms.</summary>
-    double Run(DeviceBuffer input, DeviceBuffer output, bool profile = false);
+    /// <summary>
+    /// Enqueues the layer; output pixel p's channels start at float <paramref name="outputOffset"/> + p·
+    /// <see cref="Conv2DDescriptor.EffectiveOutputPixelStride"/> of <paramref name="output"/> (an offset and a stride
+    /// put them into a channel slice of a concat). With <paramref name="profile"/>, waits and returns the device time in ms.
+    /// </summary>
+    double Run(DeviceBuffer input, DeviceBuffer output, int outputOffset = 0, bool profile = false);
 }

@@ -76,10 +76,10 @@ public sealed class PointwiseConvolution : IDeviceConvolution
     }
 
     /// <summary>
-    /// Enqueues the convolution of <paramref name="input"/> into <paramref name="output"/> (only this layer's
-    /// channels of each pixel are written). Returns the kernel's device time in ms when <paramref name="profile"/>.
+    /// Enqueues the convolution of <paramref name="input"/> into <paramref name="output"/> from float
+    /// <paramref name="outputOffset"/> on (only this layer's channels of each pixel are written). Returns the kernel's device time in ms when <paramref name="profile"/>.
     /// </summary>
-    public double Run(DeviceBuffer input, DeviceBuffer output, bool profile = false)
+    public double Run(DeviceBuffer input, DeviceBuffer output, int outputOffset = 0, bool profile = false)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
@@ -89,10 +89,7 @@ public sealed class PointwiseConvolution : IDeviceConvolution
             throw new ArgumentException($"The input buffer has {input.Bytes} bytes; {d} needs {d.InputLength * sizeof(float)} (conv2d_1x1_nhwc_4x4 on {_context.Device.Name}).", nameof(input));
         }
 
-        if (output.Bytes < d.OutputLength * sizeof(float))
-        {
-            throw new ArgumentException($"The output buffer has {output.Bytes} bytes; {d} needs {d.OutputLength * sizeof(float)} (conv2d_1x1_nhwc_4x4 on {_context.Device.Name}).", nameof(output));
-        }
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, "conv2d_1x1_nhwc_4x4", _context, nameof(output));
 
         if (ReferenceEquals(input, output))
         {
@@ -107,7 +104,7 @@ public sealed class PointwiseConvolution : IDeviceConvolution
         _kernel.SetArgument(i++, output);
         foreach (int value in new[]
         {
-            d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride,
+            d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride, outputOffset,
             d.StrideHeight, d.StrideWidth, d.OutputChannels, _blocks, Pixels, act,
         })
         {

@@ -99,14 +99,14 @@ public sealed class WinogradF2x3Convolution : IDeviceConvolution
     }
 
     /// <summary>
-    /// Enqueues the three kernels on <paramref name="input"/> into <paramref name="output"/> (only this layer's channels
-    /// of each pixel are written). With <paramref name="profile"/>, waits and returns the three kernels' device time in ms.
+    /// Enqueues the three kernels on <paramref name="input"/> into <paramref name="output"/> from float
+    /// <paramref name="outputOffset"/> on (only this layer's channels of each pixel are written). With <paramref name="profile"/>, waits and returns the three kernels' device time in ms.
     /// </summary>
-    public double Run(DeviceBuffer input, DeviceBuffer output, bool profile = false)
+    public double Run(DeviceBuffer input, DeviceBuffer output, int outputOffset = 0, bool profile = false)
     {
         Conv2DDescriptor d = Descriptor;
         OperatorChecks.Holds(input, d.InputLength, 0, KernelName, _context, nameof(input));
-        OperatorChecks.Holds(output, d.OutputLength, 0, KernelName, _context, nameof(output));
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, KernelName, _context, nameof(output));
         if (ReferenceEquals(input, output))
         {
             throw new ArgumentException($"A convolution cannot run in place ({KernelName} on {_context.Device.Name}).", nameof(output));
@@ -133,7 +133,7 @@ public sealed class WinogradF2x3Convolution : IDeviceConvolution
         _output.SetArgument(i++, _products);
         _output.SetArgument(i++, _bias);
         _output.SetArgument(i++, output);
-        foreach (int value in new[] { d.OutputHeight, d.OutputWidth, d.OutputChannels, d.EffectiveOutputPixelStride, TilesHigh, TilesWide, _outBlocks, tiles, act })
+        foreach (int value in new[] { d.OutputHeight, d.OutputWidth, d.OutputChannels, d.EffectiveOutputPixelStride, outputOffset, TilesHigh, TilesWide, _outBlocks, tiles, act })
         {
             _output.SetArgument(i++, value);
         }

@@ -1,7 +1,6 @@
 using Kernels.Core;
 using Kernels.Cpu.Convolution;
 using Kernels.OpenCL.Operators;
-using Kernels.OpenCL.Runtime;
 using Kernels.Tests.Convolution;
 using Xunit;
 
@@ -69,48 +68,10 @@ public sealed class WinogradF2x3ConvolutionTests(OpenCLFixture fixture) : IClass
         Assert.NotNull(WinogradF2x3Convolution.WhyNotApplicable(Conv2DDescriptor.Create(9, 9, 4, 4, 3, padding: 1, groups: 2)));
     }
 
-    private void Check(Conv2DDescriptor d, int seed)
-    {
-        OpenCLContext context = fixture.Context;
-        var rng = new Random(seed);
-        float[] input = TestData.RandomFloats(rng, checked((int)d.InputLength));
-        float[] weights = TestData.RandomFloats(rng, checked((int)d.WeightsLength));
-        float[]? bias = seed % 3 == 2 ? null : TestData.RandomFloats(rng, d.OutputChannels);
-        int outputLength = checked((int)d.OutputLength + 3);
-        using var conv = new WinogradF2x3Convolution(context, d, weights, bias ?? []);
-        using DeviceBuffer dIn = context.CreateBuffer(input.Length * sizeof(float));
-        using DeviceBuffer dOut = context.CreateBuffer(outputLength * sizeof(float));
-        dIn.Write<float>(input);
-        dOut.Write<float>(Enumerable.Repeat(float.NaN, outputLength).ToArray());
-        conv.Run(dIn, dOut);
-        var output = new float[outputLength];
-        dOut.Read<float>(output);
-
-        var (expected, _, _) = ConvReference.Compute(d, input, weights, bias);
-        double[] bound = WinogradErrorBound.Compute(ConvolutionAlgorithm.WinogradF2, d, input, weights, bias);
-        int stride = d.EffectiveOutputPixelStride;
-        long pixels = (long)d.Batch * d.OutputHeight * d.OutputWidth;
-        string where = $"winograd_f2x3 {d} bias {bias is not null}";
-        for (long p = 0; p < pixels; p++)
-        {
-            for (int o = 0; o < stride && (p * stride) + o < outputLength; o++)
-            {
-                float got = output[(p * stride) + o];
-                if (o >= d.OutputChannels)
-                {
-                    Assert.True(float.IsNaN(got), $"{where}: wrote {got} between pixels at pixel {p} slot {o}");
-                    continue;
-                }
-
-                long e = (p * d.OutputChannels) + o;
-                double err = Math.Abs(got - expected[e]);
-                Assert.True(err <= bound[e], $"{where}: pixel {p} channel {o} = {got}, reference {expected[e]}, error {err:E3} > {bound[e]:E3}");
-            }
-        }
-
-        for (long at = d.OutputLength; at < outputLength; at++)
-        {
-            Assert.True(float.IsNaN(output[at]), $"{where}: wrote past the output at {at}");
-        }
-    }
+    private void Check(Conv2DDescriptor d, int seed) => DeviceConvolutionChecker.Check(
+        fixture.Context,
+        d,
+        seed,
+        (c, w, b) => new WinogradF2x3Convolution(fixture.Context, c, w, b),
+        (c, x, w, b) => WinogradErrorBound.Compute(ConvolutionAlgorithm.WinogradF2, c, x, w, b));
 }
