@@ -105,6 +105,29 @@ public sealed class DeviceNormalizationTests(OpenCLFixture fixture) : IClassFixt
         Assert.Throws<ArgumentException>(() => softmax.Run(buffer, buffer, outputOffset: 1));
     }
 
+    [OpenCLFact]
+    public void TuningNeverRerunsAnInPlaceSoftmax()
+    {
+        // A tuning tuner runs a kernel once per candidate: in place, each run would take the softmax of the last.
+        var tuner = new WorkSizeTuner(Path.Combine(fixture.Folder, "tuner-softmax.json"), TunerMode.Normal);
+        using OpenCLContext context = OpenCLContext.Create(fixture.Context.Device, new ProgramCache(Path.Combine(fixture.Folder, "programs")), tuner);
+        var d = new SoftmaxDescriptor(1, 4, 5, 13);
+        float[] x = TestData.RandomFloats(new Random(35), (int)d.InputLength).Select(v => v * 4f).ToArray();
+        using var softmax = new DeviceSoftmax(context, d);
+        using DeviceBuffer buffer = context.CreateBuffer(d.InputLength * sizeof(float));
+        buffer.Write<float>(x);
+        softmax.Run(buffer, buffer);
+        var y = new float[x.Length];
+        buffer.Read<float>(y);
+        LayerReference.AssertStrided(SoftmaxReference(x, 13), y, 13, 13, 0, 1e-5, "softmax in place under a tuning tuner");
+        Assert.Equal(0, tuner.Measurements);
+
+        // Out of place it is tuned, and still right.
+        float[] tuned = DeviceLayerRunner.Run(context, x, d.OutputLength, (i, o) => softmax.Run(i, o));
+        Assert.True(tuner.Measurements > 1, $"{tuner.Measurements} measurements");
+        LayerReference.AssertStrided(SoftmaxReference(x, 13), tuned, 13, 13, 0, 1e-5, "softmax tuned");
+    }
+
     private static double[] SoftmaxReference(float[] x, int c)
     {
         var expected = new double[x.Length];
