@@ -32,6 +32,19 @@ public static partial class Neon
         return Vector128.Load(address);
     }
 
+    /// <summary><c>st1 {v.4s}</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Store(int* address, Vector128<int> value)
+    {
+        if (AdvSimd.IsSupported)
+        {
+            AdvSimd.Store(address, value);
+            return;
+        }
+
+        value.Store(address);
+    }
+
     /// <summary><c>dup v.4s, w</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> DuplicateToVector128(int value)

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
+using Kernels.Cpu.Native;
 using Kernels.Cpu.Quantized.MicroKernels;
 
 namespace Kernels.Cpu.Quantized;
@@ -38,6 +39,10 @@ public static unsafe class QuantizedGemmKernels
 
     private static QuantizedGemmMicroKernel[] Build() =>
     [
+        // The C helper library's vpdpbusd zmm kernel: .NET 10 cannot emit 512-bit VNNI (see NativeQuantizedKernels).
+        new QuantizedGemmMicroKernel(
+            "qu8s8-gemm-12x32-avx512vnni-c", "avx512vnni (C)", NativeQuantizedKernels.MR, NativeQuantizedKernels.NR, 0,
+            static () => NativeQuantizedKernels.CanRunAvx512Vnni, static () => NativeQuantizedKernels.CanRunAvx512Vnni, &NativeQuantizedKernels.Avx512Vnni12x32),
         new QuantizedGemmMicroKernel(
             "qu8s8-gemm-4x8-avx2", "avx2", Q8Gemm4x8Avx2.MR, Q8Gemm4x8Avx2.NR, 0,
             static () => Avx2.IsSupported, static () => Avx2.IsSupported, &Q8Gemm4x8Avx2.Run),

@@ -34,6 +34,13 @@ public sealed class QuantizedGemmKernelTests
         Assert.Contains("qu8s8-gemm-4x8-advsimd", names);
         Assert.Contains("qu8s8-gemm-4x8-avx2", names);
         Assert.Contains("qu8s8-gemm-4x4-scalar", names);
+        Assert.Contains("qu8s8-gemm-12x32-avx512vnni-c", names);
+        if (OptionalDependencies.RequireAll && Kernels.Cpu.Native.NativeQuantizedKernels.CpuHasAvx512Vnni)
+        {
+            // CI builds the native library: on a VNNI machine its kernel must be in the tester.
+            Assert.True(QuantizedGemmKernels.Get("qu8s8-gemm-12x32-avx512vnni-c").CanExecute, "the AVX-512 VNNI C kernel cannot run on this AVX512_VNNI CPU: native library missing or stale");
+        }
+
         Assert.Equal(names.Length, names.Distinct().Count());
         Assert.True(QuantizedGemmKernels.Best.CanExecute);
         Assert.True(QuantizedGemmKernels.Get("qu8s8-gemm-4x8-advsimd").CanExecute, "AdvSimd kernels run everywhere through the Neon shim");

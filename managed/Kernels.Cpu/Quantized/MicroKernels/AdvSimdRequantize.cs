@@ -69,3 +69,10 @@ internal struct ByteTile96
 {
     private byte _element;
 }
+
+/// <summary>Room for an 8x12 tile of int32 accumulators, as a plain local.</summary>
+[InlineArray(96)]
+internal struct IntTile96
+{
+    private int _element;
+}

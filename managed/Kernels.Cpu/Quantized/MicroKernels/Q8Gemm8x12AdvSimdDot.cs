@@ -68,30 +68,36 @@ internal static unsafe class Q8Gemm8x12AdvSimdDot
             b += NR * 4;
         }
 
+        // The accumulators go through a stack tile and one loop requantizes them row by row: 24 inlined copies
+        // of the requantization would exhaust the JIT's inlining budget and leave shim calls in the listing.
+        Unsafe.SkipInit(out IntTile96 accumulators);
+        int* acc = (int*)Unsafe.AsPointer(ref accumulators[0]);
+        Neon.Store(acc + 0, c0_0); Neon.Store(acc + 4, c0_1); Neon.Store(acc + 8, c0_2);
+        Neon.Store(acc + 12, c1_0); Neon.Store(acc + 16, c1_1); Neon.Store(acc + 20, c1_2);
+        Neon.Store(acc + 24, c2_0); Neon.Store(acc + 28, c2_1); Neon.Store(acc + 32, c2_2);
+        Neon.Store(acc + 36, c3_0); Neon.Store(acc + 40, c3_1); Neon.Store(acc + 44, c3_2);
+        Neon.Store(acc + 48, c4_0); Neon.Store(acc + 52, c4_1); Neon.Store(acc + 56, c4_2);
+        Neon.Store(acc + 60, c5_0); Neon.Store(acc + 64, c5_1); Neon.Store(acc + 68, c5_2);
+        Neon.Store(acc + 72, c6_0); Neon.Store(acc + 76, c6_1); Neon.Store(acc + 80, c6_2);
+        Neon.Store(acc + 84, c7_0); Neon.Store(acc + 88, c7_1); Neon.Store(acc + 92, c7_2);
+
         var requantize = new AdvSimdRequantize(q);
         bool full = m == MR && n == NR;
         Unsafe.SkipInit(out ByteTile96 storage);
         byte* tile = (byte*)Unsafe.AsPointer(ref storage[0]);
         byte* dst = full ? c : tile;
         nint stride = full ? ldc : NR;
-        StoreRow(requantize, dst, c0_0, c0_1, c0_2);
-        StoreRow(requantize, dst + stride, c1_0, c1_1, c1_2);
-        StoreRow(requantize, dst + (2 * stride), c2_0, c2_1, c2_2);
-        StoreRow(requantize, dst + (3 * stride), c3_0, c3_1, c3_2);
-        StoreRow(requantize, dst + (4 * stride), c4_0, c4_1, c4_2);
-        StoreRow(requantize, dst + (5 * stride), c5_0, c5_1, c5_2);
-        StoreRow(requantize, dst + (6 * stride), c6_0, c6_1, c6_2);
-        StoreRow(requantize, dst + (7 * stride), c7_0, c7_1, c7_2);
+        for (int i = 0; i < MR; i++)
+        {
+            int* row = acc + (i * NR);
+            byte* output = dst + (i * stride);
+            AdvSimdRequantize.Store8(output, requantize.Apply(Neon.LoadVector128(row), 0), requantize.Apply(Neon.LoadVector128(row + 4), 4));
+            AdvSimdRequantize.Store4(output + 8, requantize.Apply(Neon.LoadVector128(row + 8), 8));
+        }
+
         if (!full)
         {
             AdvSimdRequantize.CopyCorner(tile, NR, c, ldc, m, n);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(in AdvSimdRequantize requantize, byte* row, Vector128<int> acc0, Vector128<int> acc1, Vector128<int> acc2)
-    {
-        AdvSimdRequantize.Store8(row, requantize.Apply(acc0, 0), requantize.Apply(acc1, 4));
-        AdvSimdRequantize.Store4(row + 8, requantize.Apply(acc2, 8));
     }
 }
