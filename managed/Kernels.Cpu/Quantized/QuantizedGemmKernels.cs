@@ -43,6 +43,10 @@ public static unsafe class QuantizedGemmKernels
         new QuantizedGemmMicroKernel(
             "qu8s8-gemm-12x32-avx512vnni-c", "avx512vnni (C)", NativeQuantizedKernels.MR, NativeQuantizedKernels.NR, 0,
             static () => NativeQuantizedKernels.CanRunAvx512Vnni, static () => NativeQuantizedKernels.CanRunAvx512Vnni, &NativeQuantizedKernels.Avx512Vnni12x32),
+        // AVX-VNNI (VEX vpdpbusd ymm); where it is missing the kernel runs on an exact AVX2 emulation, for the tests.
+        new QuantizedGemmMicroKernel(
+            "qu8s8-gemm-6x16-avxvnni", "avxvnni", Q8Gemm6x16AvxVnni.MR, Q8Gemm6x16AvxVnni.NR, 0,
+            static () => AvxVnni.IsSupported, static () => Avx2.IsSupported, &Q8Gemm6x16AvxVnni.Run),
         new QuantizedGemmMicroKernel(
             "qu8s8-gemm-4x8-avx2", "avx2", Q8Gemm4x8Avx2.MR, Q8Gemm4x8Avx2.NR, 0,
             static () => Avx2.IsSupported, static () => Avx2.IsSupported, &Q8Gemm4x8Avx2.Run),

@@ -33,6 +33,7 @@ public sealed class QuantizedGemmKernelTests
         Assert.Contains("qu8s8-gemm-8x12-advsimd-dot", names);
         Assert.Contains("qu8s8-gemm-4x8-advsimd", names);
         Assert.Contains("qu8s8-gemm-4x8-avx2", names);
+        Assert.Contains("qu8s8-gemm-6x16-avxvnni", names);
         Assert.Contains("qu8s8-gemm-4x4-scalar", names);
         Assert.Contains("qu8s8-gemm-12x32-avx512vnni-c", names);
         if (OptionalDependencies.RequireAll && Kernels.Cpu.Native.NativeQuantizedKernels.CpuHasAvx512Vnni)
