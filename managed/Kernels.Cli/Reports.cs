@@ -10,11 +10,13 @@ internal sealed record DevicesReport(
     int VectorBits,
     SgemmReport Sgemm,
     LibraryReport Native,
-    LibraryReport OpenBlas);
+    LibraryReport OpenBlas,
+    SgemmReport Int8Gemm);
 
 internal sealed record ClusterReport(int Id, IReadOnlyList<int> Cores, long MaxFrequencyKHz, int Capacity, string CpuPart, bool IsVirtual);
 
-/// <param name="Selected">The micro-kernel <c>Sgemm.Default</c> uses.</param>
+/// <summary>A micro-kernel registry: SGEMM's, or (the devices report's <c>int8Gemm</c>) the int8 GEMM's.</summary>
+/// <param name="Selected">The micro-kernel <c>Sgemm.Default</c> (<c>QuantizedGemm.Default</c>) uses.</param>
 /// <param name="Kernels">Every registered micro-kernel, supported on this CPU or not.</param>
 internal sealed record SgemmReport(string Selected, IReadOnlyList<MicroKernelReport> Kernels);
 

@@ -44,6 +44,11 @@ public sealed class CliTests
         Assert.Contains(
             root.GetProperty("sgemm").GetProperty("kernels").EnumerateArray(),
             kernel => kernel.GetProperty("name").GetString() == selected && kernel.GetProperty("executable").GetBoolean());
+        string? int8Selected = root.GetProperty("int8Gemm").GetProperty("selected").GetString();
+        Assert.Equal(Kernels.Cpu.Quantized.QuantizedGemmKernels.Best.Name, int8Selected);
+        Assert.Contains(
+            root.GetProperty("int8Gemm").GetProperty("kernels").EnumerateArray(),
+            kernel => kernel.GetProperty("name").GetString() == int8Selected && kernel.GetProperty("executable").GetBoolean());
         _ = root.GetProperty("native").GetProperty("available").GetBoolean();
         Assert.Equal(Kernels.Baselines.OpenBlas.IsAvailable, root.GetProperty("openBlas").GetProperty("available").GetBoolean());
     }
@@ -55,6 +60,7 @@ public sealed class CliTests
 
         Assert.True(exitCode == 0, stderr);
         Assert.Contains("SGEMM micro-kernels", stdout);
+        Assert.Contains("int8 GEMM micro-kernels", stdout);
         Assert.Contains("OpenBLAS:", stdout);
     }
 
