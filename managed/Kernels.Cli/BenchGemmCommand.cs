@@ -18,7 +18,7 @@ internal static class BenchGemmCommand
     private const double Tolerance = 1e-3;
     private const int Seed = 20240607;
 
-    private sealed record Settings(int M, int N, int K, int Threads, string? Kernel, string? Baseline, bool Packed, int MinTimeMs, bool Json);
+    internal sealed record Settings(int M, int N, int K, int Threads, string? Kernel, string? Baseline, bool Packed, int MinTimeMs, bool Json, string Precision);
 
     public static Command Create(CliContext context)
     {
@@ -48,11 +48,16 @@ internal static class BenchGemmCommand
             Description = "Minimum time each of ours and the baseline is timed for, in milliseconds.",
             DefaultValueFactory = _ => 500,
         };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "fp32 (SGEMM against OpenBLAS and the FMA peak) or int8 (uint8 × int8 GEMM with requantization, against the int8 dot-product peak).",
+            DefaultValueFactory = _ => "fp32",
+        };
         Option<bool> json = KernelsCommand.JsonOption();
 
-        var command = new Command("gemm", "Time C = A·B (row-major, random data) against a baseline and the FMA peak.")
+        var command = new Command("gemm", "Time C = A·B (row-major, random data) against a baseline and the FMA (or int8 dot-product) peak.")
         {
-            m, n, k, threads, kernel, baseline, packed, minTime, json,
+            m, n, k, threads, kernel, baseline, packed, minTime, precision, json,
         };
         command.SetAction(parse => Execute(context, new Settings(
             parse.GetValue(m),
@@ -63,7 +68,8 @@ internal static class BenchGemmCommand
             parse.GetValue(baseline),
             parse.GetValue(packed),
             parse.GetValue(minTime),
-            parse.GetValue(json))));
+            parse.GetValue(json),
+            parse.GetValue(precision) ?? "fp32")));
         return command;
     }
 
@@ -77,6 +83,16 @@ internal static class BenchGemmCommand
     {
         CpuTopology topology = CpuTopology.Detect();
         Validate(settings, topology.CoreCount);
+        switch (settings.Precision.ToLowerInvariant())
+        {
+            case "fp32":
+                break;
+            case "int8":
+                return BenchGemmInt8.Execute(context, settings, topology);
+            default:
+                throw new UsageException($"unknown --precision '{settings.Precision}': expected fp32 or int8.");
+        }
+
         SgemmMicroKernel kernel = SelectKernel(settings.Kernel);
         bool useOpenBlas = SelectBaseline(context, settings.Baseline);
         (int m, int n, int k, int threads) = (settings.M, settings.N, settings.K, settings.Threads);
@@ -154,7 +170,7 @@ internal static class BenchGemmCommand
         return ExitCodes.Success;
     }
 
-    private static void Validate(Settings settings, int coreCount)
+    internal static void Validate(Settings settings, int coreCount)
     {
         CheckDimension("--m", settings.M);
         CheckDimension("--n", settings.N);

@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace Kernels.Cli;
 
-/// <summary><c>kernels bench peak</c>: the FP32 FMA peak, the roofline's compute ceiling.</summary>
+/// <summary><c>kernels bench peak</c>: the FP32 FMA peak, the roofline's compute ceiling, and the int8 dot-product peak where the CPU has one.</summary>
 internal static class BenchPeakCommand
 {
     public static Command Create(CliContext context)
@@ -24,7 +24,7 @@ internal static class BenchPeakCommand
         };
         Option<bool> json = KernelsCommand.JsonOption();
 
-        var command = new Command("peak", "Measure the FP32 FMA peak (GFLOP/s) on T threads.")
+        var command = new Command("peak", "Measure the FP32 FMA peak (GFLOP/s) and the int8 dot-product peak (GOP/s, vpdpbusd or sdot) on T threads.")
         {
             threads,
             duration,
@@ -46,13 +46,19 @@ internal static class BenchPeakCommand
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
         context.WriteProgress($"measuring the FMA peak on {threads} thread(s), cores {string.Join(",", cores)} ({FmaPeak.Isa})...");
         FmaPeakResult result;
+        Int8DotPeakResult? int8 = null;
         using (ThreadAffinity.PinCurrentThread(cores[0]))
         using (var workers = new WorkerGroup(threads, cores, "bench-peak"))
         {
             result = FmaPeak.Measure(workers, TimeSpan.FromMilliseconds(durationMs));
+            if (Int8DotPeak.IsAvailable)
+            {
+                context.WriteProgress($"measuring the int8 dot-product peak ({Int8DotPeak.Isa})...");
+                int8 = Int8DotPeak.Measure(workers, TimeSpan.FromMilliseconds(durationMs));
+            }
         }
 
-        var report = new PeakReport(result.Threads, cores, result.Gflops, result.Isa);
+        var report = new PeakReport(result.Threads, cores, result.Gflops, result.Isa, int8?.Gops, int8?.Isa);
         if (json)
         {
             context.Out.WriteLine(JsonSerializer.Serialize(report, CliJsonContext.Default.PeakReport));
@@ -60,8 +66,10 @@ internal static class BenchPeakCommand
         else
         {
             var table = new Table();
-            table.AddColumns("Threads", "Cores", "ISA", "Peak GFLOP/s");
-            table.AddRow(report.Threads.ToString(), string.Join(",", report.Cores), report.Isa, $"{report.Gflops:0.0}");
+            table.AddColumns("Threads", "Cores", "ISA", "Peak GFLOP/s", "int8 ISA", "int8 peak GOP/s");
+            table.AddRow(
+                report.Threads.ToString(), string.Join(",", report.Cores), report.Isa, $"{report.Gflops:0.0}",
+                report.Int8Isa ?? "none", report.Int8Gops is double gops ? $"{gops:0.0}" : "-");
             context.Console.Write(table);
         }
 

@@ -8,6 +8,7 @@ namespace Kernels.Cli;
 [JsonSerializable(typeof(DevicesReport))]
 [JsonSerializable(typeof(PeakReport))]
 [JsonSerializable(typeof(GemmBenchReport))]
+[JsonSerializable(typeof(Int8GemmBenchReport))]
 [JsonSerializable(typeof(ConvBenchReport))]
 [JsonSerializable(typeof(ConvDeviceBenchReport))]
 [JsonSerializable(typeof(IReadOnlyList<ModelBenchReport>))]

@@ -7,6 +7,7 @@ using Kernels.Core.Topology;
 using Kernels.Cpu.Gemm;
 using Kernels.Cpu.Native;
 using Kernels.OpenCL.Runtime;
+using Kernels.Cpu.Quantized;
 using Spectre.Console;
 
 namespace Kernels.Cli;
@@ -83,6 +84,9 @@ internal static class DevicesCommand
                 NativeLibraryStatus.UnavailableReason,
                 NativeLibraryStatus.IsAvailable ? (NativeLibraryStatus.HasNeonKernels ? (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "NEON kernels" : "NEON kernels through SIMDe emulation, for tests") : "portable C kernels") : null),
             new LibraryReport(OpenBlas.IsAvailable, OpenBlas.UnavailableReason, OpenBlas.Configuration),
+            new SgemmReport(
+                QuantizedGemmKernels.Best.Name,
+                QuantizedGemmKernels.All.Select(k => new MicroKernelReport(k.Name, k.Isa, k.MR, k.NR, k.IsSupported, k.CanExecute)).ToArray()),
             CollectOpenCL(buildPrograms));
     }
 
@@ -129,19 +133,23 @@ internal static class DevicesCommand
         console.Write(clusters);
         console.WriteLine($"ISA: {string.Join(" ", report.Isa)} (Vector<float>: {report.VectorBits} bits)");
 
-        var kernels = new Table { Title = new TableTitle("SGEMM micro-kernels") };
-        kernels.AddColumns("Name", "ISA", "MR×NR", "Supported", "Selected");
-        foreach (MicroKernelReport kernel in report.Sgemm.Kernels)
+        foreach (var (title, registry) in new[] { ("SGEMM micro-kernels", report.Sgemm), ("int8 GEMM micro-kernels", report.Int8Gemm) })
         {
-            kernels.AddRow(
-                kernel.Name,
-                kernel.Isa,
-                $"{kernel.Mr}×{kernel.Nr}",
-                kernel.Supported ? "yes" : kernel.Executable ? "emulated (tests)" : "no",
-                kernel.Name == report.Sgemm.Selected ? "*" : string.Empty);
+            var kernels = new Table { Title = new TableTitle(title) };
+            kernels.AddColumns("Name", "ISA", "MR×NR", "Supported", "Selected");
+            foreach (MicroKernelReport kernel in registry.Kernels)
+            {
+                kernels.AddRow(
+                    kernel.Name,
+                    Markup.Escape(kernel.Isa),
+                    $"{kernel.Mr}×{kernel.Nr}",
+                    kernel.Supported ? "yes" : kernel.Executable ? "emulated (tests)" : "no",
+                    kernel.Name == registry.Selected ? "*" : string.Empty);
+            }
+
+            console.Write(kernels);
         }
 
-        console.Write(kernels);
         console.WriteLine($"Native library: {Describe(report.Native)}");
         console.WriteLine($"OpenBLAS: {Describe(report.OpenBlas)}");
         RenderOpenCL(console, report.OpenCL);

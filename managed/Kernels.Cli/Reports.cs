@@ -11,6 +11,7 @@ internal sealed record DevicesReport(
     SgemmReport Sgemm,
     LibraryReport Native,
     LibraryReport OpenBlas,
+    SgemmReport Int8Gemm,
     OpenCLReport OpenCL);
 
 /// <param name="Available">At least one OpenCL device.</param>
@@ -46,7 +47,8 @@ internal sealed record ProgramBuildReport(int Device, string Program, double Mil
 
 internal sealed record ClusterReport(int Id, IReadOnlyList<int> Cores, long MaxFrequencyKHz, int Capacity, string CpuPart, bool IsVirtual);
 
-/// <param name="Selected">The micro-kernel <c>Sgemm.Default</c> uses.</param>
+/// <summary>A micro-kernel registry: SGEMM's, or (the devices report's <c>int8Gemm</c>) the int8 GEMM's.</summary>
+/// <param name="Selected">The micro-kernel <c>Sgemm.Default</c> (<c>QuantizedGemm.Default</c>) uses.</param>
 /// <param name="Kernels">Every registered micro-kernel, supported on this CPU or not.</param>
 internal sealed record SgemmReport(string Selected, IReadOnlyList<MicroKernelReport> Kernels);
 
@@ -57,7 +59,32 @@ internal sealed record MicroKernelReport(string Name, string Isa, int Mr, int Nr
 /// <param name="Detail">Native: whether NEON kernels are built in; OpenBLAS: its build configuration.</param>
 internal sealed record LibraryReport(bool Available, string? UnavailableReason, string? Detail);
 
-internal sealed record PeakReport(int Threads, IReadOnlyList<int> Cores, double Gflops, string Isa);
+/// <param name="Int8Gops">The int8 dot-product peak (vpdpbusd or sdot) in 10⁹ integer ops/s on the same threads; null where the CPU has none.</param>
+/// <param name="Int8Isa">Its instruction (avx512vnni, avxvnni, sdot), or null.</param>
+internal sealed record PeakReport(int Threads, IReadOnlyList<int> Cores, double Gflops, string Isa, double? Int8Gops, string? Int8Isa);
+
+/// <summary>One <c>bench gemm --precision int8</c> run (no baseline: none of the available libraries has this int8 GEMM).</summary>
+/// <param name="Gops">2·m·n·k integer operations / median time, in 10⁹/s.</param>
+/// <param name="PeakGops">The int8 dot-product peak measured with the same threads; null where the CPU has none.</param>
+/// <param name="PeakFraction">Gops / PeakGops.</param>
+/// <param name="VerifiedRows">Rows of C compared bit for bit with the scalar integer reference (all mismatches fail the command).</param>
+internal sealed record Int8GemmBenchReport(
+    string Precision,
+    int M,
+    int N,
+    int K,
+    int Threads,
+    IReadOnlyList<int> Cores,
+    bool Pinned,
+    string Kernel,
+    double Gops,
+    double MedianMs,
+    double BestMs,
+    int Repetitions,
+    double? PeakGops,
+    string? PeakIsa,
+    double? PeakFraction,
+    int VerifiedRows);
 
 /// <summary>One <c>bench gemm</c> run. Baseline fields are null when there is no baseline.</summary>
 /// <param name="Gflops">2·m·n·k / median time.</param>

@@ -116,6 +116,33 @@ KN_API const char* kn_dot_s8_path(void);
 KN_API int32_t kn_dot_s8_neon(const int8_t* a, const int8_t* b, size_t n);
 KN_API int32_t kn_dot_s8_sdot(const int8_t* a, const int8_t* b, size_t n);
 
+/* ---- int8 GEMM, x86 AVX-512 VNNI (native/src/kn_qgemm_avx512vnni.c) ------------------------------
+ * Exported by x86-64 builds only (look the symbols up; kn_has_avx512vnni_kernels() returns 1 there).
+ * The kernels execute vpdpbusd zmm: call them only on a CPU with AVX512_VNNI. */
+
+/* Requantization parameters of one micro-kernel tile (same layout as the managed RequantizeTile):
+ * per-column arrays offset to the tile's first column, readable for 32 columns; low/high are the
+ * output clamp minus zero_point. */
+typedef struct kn_requant_tile {
+    const int32_t* bias;
+    const int32_t* multiplier;
+    const int32_t* shift;
+    int32_t low;
+    int32_t high;
+    int32_t zero_point;
+} kn_requant_tile;
+
+KN_API int kn_has_avx512vnni_kernels(void);
+
+/* 12x32 uint8 x int8 -> requantized uint8 tile; see the contract at the top of kn_qgemm_avx512vnni.c.
+ * groups >= 0 (K/4 rounded up), 1 <= m <= 12, 1 <= n <= 32, ldc >= n. */
+KN_API void kn_qgemm_ukernel_12x32_avx512vnni(size_t groups, const uint8_t* a, const int8_t* b, uint8_t* c,
+                                              size_t ldc, size_t m, size_t n, const kn_requant_tile* q);
+
+/* Runs 12 independent vpdpbusd zmm chains for `iterations` rounds (1536 integer ops per round); returns
+ * a value derived from the accumulators. For the VNNI peak measurement. */
+KN_API int32_t kn_vnni_peak_chains(uint64_t iterations);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -109,3 +109,9 @@ public sealed class BlazeFaceTheoryAttribute : TheoryAttribute
 {
     public BlazeFaceTheoryAttribute() => Skip = OptionalDependencies.BlazeFaceSkipReason;
 }
+
+/// <summary>A fact over the BlazeFace models fetched by tools/fetch-models.sh; skipped with the reason when they are absent.</summary>
+public sealed class BlazeFaceFactAttribute : FactAttribute
+{
+    public BlazeFaceFactAttribute() => Skip = OptionalDependencies.BlazeFaceSkipReason;
+}

@@ -19,6 +19,9 @@ public sealed class Arm64CodegenAttribute : Attribute
     /// <summary>Regular expressions, each of which must match at least one instruction line of the listing.</summary>
     public IReadOnlyList<string> ExpectedInstructions { get; }
 
-    /// <summary>Set for kernels that must also compile with <c>DOTNET_EnableArm64Dp=0</c> (int8 fallbacks).</summary>
+    /// <summary>
+    /// Set for dot-product kernels: with <c>DOTNET_EnableArm64Dp=1</c> the listing must also contain <c>sdot</c>/<c>udot</c>;
+    /// with <c>DOTNET_EnableArm64Dp=0</c> (the shim's emulation) only <see cref="ExpectedInstructions"/> and the no-call rule apply.
+    /// </summary>
     public bool RequiresDotProduct { get; init; }
 }

@@ -117,7 +117,7 @@ internal static class ExecutionPlanner
         var rootOffsets = new Dictionary<Value, long>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < roots.Length; i++)
         {
-            rootOffsets[roots[i]] = arena.Offsets[i] / sizeof(float);
+            rootOffsets[roots[i]] = arena.Offsets[i];
         }
 
         TensorRef Ref(Value v)
@@ -125,12 +125,12 @@ internal static class ExecutionPlanner
             Placement p = Place(v);
             if (inputIndex.TryGetValue(p.Root, out int i))
             {
-                return new TensorRef(BufferKind.Input, p.ChannelOffset, i);
+                return new TensorRef(BufferKind.Input, (long)p.ChannelOffset * sizeof(float), i);
             }
 
             return outputIndex.TryGetValue(p.Root, out int k)
-                ? new TensorRef(BufferKind.Output, p.ChannelOffset, k)
-                : new TensorRef(BufferKind.Arena, rootOffsets[p.Root] + p.ChannelOffset);
+                ? new TensorRef(BufferKind.Output, (long)p.ChannelOffset * sizeof(float), k)
+                : new TensorRef(BufferKind.Arena, rootOffsets[p.Root] + ((long)p.ChannelOffset * sizeof(float)));
         }
 
         var steps = new List<ExecutionStep>(executed.Count + copies.Count);
@@ -138,7 +138,10 @@ internal static class ExecutionPlanner
         {
             foreach (PlanNode n in executed)
             {
-                steps.Add(CreateStep(n, isa, threads, chooseAlgorithm, Ref, Place(n.Output).PixelStride));
+                ExecutionStep step = CreateStep(n, isa, threads, chooseAlgorithm, Ref, Place(n.Output).PixelStride);
+                step.Output = n.Output;
+                step.OutputPlace = (Ref(n.Output), Place(n.Output).PixelStride);
+                steps.Add(step);
             }
 
             foreach ((Value source, int k) in copies)

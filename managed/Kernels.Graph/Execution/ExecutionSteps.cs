@@ -15,17 +15,21 @@ internal enum BufferKind
     Output,
 }
 
-/// <summary>A tensor's place: a buffer (the arena, or caller input/output number <paramref name="Index"/>) and an offset in floats there (a channel offset for a concat slice).</summary>
+/// <summary>A tensor's place: a buffer (the arena, or caller input/output number <paramref name="Index"/>) and a byte offset there (a channel offset for a concat slice).</summary>
 internal readonly record struct TensorRef(BufferKind Buffer, long Offset, int Index = 0);
 
 /// <summary>The base pointers of one run; resolving a reference is a load and an add, so a run needs no per-step state.</summary>
-internal readonly unsafe struct RunBuffers(float* arena, float** inputs, float** outputs)
+internal readonly unsafe struct RunBuffers(byte* arena, float** inputs, float** outputs)
 {
-    public float* this[TensorRef r] => r.Buffer switch
+    /// <summary>A float tensor's first element.</summary>
+    public float* this[TensorRef r] => (float*)Bytes(r);
+
+    /// <summary>A tensor's first byte (8-bit tensors).</summary>
+    public byte* Bytes(TensorRef r) => r.Buffer switch
     {
         BufferKind.Arena => arena + r.Offset,
-        BufferKind.Input => inputs[r.Index] + r.Offset,
-        _ => outputs[r.Index] + r.Offset,
+        BufferKind.Input => (byte*)inputs[r.Index] + r.Offset,
+        _ => (byte*)outputs[r.Index] + r.Offset,
     };
 }
 
@@ -35,6 +39,12 @@ internal abstract unsafe class ExecutionStep : IDisposable
     protected ExecutionStep(PlanStepInfo info) => Info = info;
 
     public PlanStepInfo Info { get; }
+
+    /// <summary>The value the step writes (for calibration's observer); null for a step that writes none of the graph's values.</summary>
+    public Value? Output { get; set; }
+
+    /// <summary>Where <see cref="Output"/> is, and its pixel stride in elements (a concat slice's is the concat's channel count).</summary>
+    public (TensorRef Place, int PixelStride) OutputPlace { get; set; }
 
     public abstract void Run(in RunBuffers b, WorkerGroup? workers);
 

@@ -63,7 +63,7 @@ public sealed unsafe class InferenceSession : IDisposable
     private readonly bool _profile;
     private readonly long[] _ticks;
     private readonly MemoryHandle[] _pins;
-    private float* _arena;
+    private byte* _arena;
     private float** _inputs;
     private float** _outputs;
     private long _profiledRuns;
@@ -126,7 +126,7 @@ public sealed unsafe class InferenceSession : IDisposable
         CopiedConcats = plan.CopiedConcats;
         _profile = options.Profile;
         _ticks = new long[_steps.Length];
-        _arena = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(ArenaBytes, 64), 64);
+        _arena = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(ArenaBytes, 64), 64);
         _inputs = (float**)NativeMemory.AllocZeroed((nuint)InputShapes.Count, (nuint)sizeof(float*));
         _outputs = (float**)NativeMemory.AllocZeroed((nuint)OutputShapes.Count, (nuint)sizeof(float*));
         _pins = new MemoryHandle[InputShapes.Count + OutputShapes.Count];
@@ -319,6 +319,55 @@ public sealed unsafe class InferenceSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs once on all inputs, showing <paramref name="observer"/> every graph input and every value a step writes
+    /// (float32 values: those of this float session), right after it is written. For calibration; allocates.
+    /// </summary>
+    internal void RunObserved(ReadOnlySpan<ReadOnlyMemory<float>> inputs, ITensorObserver observer)
+    {
+        ObjectDisposedException.ThrowIf(_arena == null, this);
+        var outputs = OutputShapes.Select(s => (Memory<float>)new float[s.ElementCount]).ToArray();
+        if (inputs.Length != InputShapes.Count)
+        {
+            throw new ArgumentException($"Network '{Name}' has {InputShapes.Count} inputs; {inputs.Length} were given.", nameof(inputs));
+        }
+
+        var pins = new MemoryHandle[inputs.Length + outputs.Length];
+        try
+        {
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                CheckLength(inputs[i].Length, i, input: true);
+                pins[i] = inputs[i].Pin();
+                _inputs[i] = (float*)pins[i].Pointer;
+                observer.Observe(InputNames[i], InputShapes[i], _inputs[i], InputShapes[i].C);
+            }
+
+            for (int k = 0; k < outputs.Length; k++)
+            {
+                pins[inputs.Length + k] = outputs[k].Pin();
+                _outputs[k] = (float*)pins[inputs.Length + k].Pointer;
+            }
+
+            var buffers = new RunBuffers(_arena, _inputs, _outputs);
+            foreach (ExecutionStep step in _steps)
+            {
+                step.Run(buffers, _workers);
+                if (step.Output is { } value)
+                {
+                    observer.Observe(value.Name, value.Shape, buffers[step.OutputPlace.Place], step.OutputPlace.PixelStride);
+                }
+            }
+        }
+        finally
+        {
+            foreach (MemoryHandle pin in pins)
+            {
+                pin.Dispose();
+            }
+        }
+    }
+
     /// <summary>Runs once, step by step, returning the bytes each step allocated on the calling thread (a diagnostic for tests).</summary>
     internal long[] AllocationsPerStep(ReadOnlySpan<float> input, Span<float> output)
     {
@@ -399,4 +448,11 @@ public sealed unsafe class InferenceSession : IDisposable
         _inputs = null;
         _outputs = null;
     }
+}
+
+/// <summary>Sees the tensors of an observed run (<see cref="InferenceSession.RunObserved"/>).</summary>
+internal unsafe interface ITensorObserver
+{
+    /// <summary>A value's data: N·H·W pixels of <paramref name="shape"/>.C floats, <paramref name="pixelStride"/> floats apart.</summary>
+    void Observe(string value, TensorShape shape, float* data, int pixelStride);
 }

@@ -44,6 +44,11 @@ public sealed class CliTests
         Assert.Contains(
             root.GetProperty("sgemm").GetProperty("kernels").EnumerateArray(),
             kernel => kernel.GetProperty("name").GetString() == selected && kernel.GetProperty("executable").GetBoolean());
+        string? int8Selected = root.GetProperty("int8Gemm").GetProperty("selected").GetString();
+        Assert.Equal(Kernels.Cpu.Quantized.QuantizedGemmKernels.Best.Name, int8Selected);
+        Assert.Contains(
+            root.GetProperty("int8Gemm").GetProperty("kernels").EnumerateArray(),
+            kernel => kernel.GetProperty("name").GetString() == int8Selected && kernel.GetProperty("executable").GetBoolean());
         _ = root.GetProperty("native").GetProperty("available").GetBoolean();
         Assert.Equal(Kernels.Baselines.OpenBlas.IsAvailable, root.GetProperty("openBlas").GetProperty("available").GetBoolean());
     }
@@ -55,6 +60,7 @@ public sealed class CliTests
 
         Assert.True(exitCode == 0, stderr);
         Assert.Contains("SGEMM micro-kernels", stdout);
+        Assert.Contains("int8 GEMM micro-kernels", stdout);
         Assert.Contains("OpenBLAS:", stdout);
     }
 
@@ -137,6 +143,29 @@ public sealed class CliTests
         Assert.True(document.RootElement.GetProperty("gflops").GetDouble() > 0);
         Assert.Equal(1, document.RootElement.GetProperty("threads").GetInt32());
         Assert.False(string.IsNullOrEmpty(document.RootElement.GetProperty("isa").GetString()));
+        JsonElement int8 = document.RootElement.GetProperty("int8Gops");
+        Assert.Equal(Kernels.Cpu.Diagnostics.Int8DotPeak.IsAvailable, int8.ValueKind == JsonValueKind.Number);
+        if (int8.ValueKind == JsonValueKind.Number)
+        {
+            Assert.True(int8.GetDouble() > 0);
+            Assert.Equal(Kernels.Cpu.Diagnostics.Int8DotPeak.Isa, document.RootElement.GetProperty("int8Isa").GetString());
+        }
+    }
+
+    [Fact]
+    public void BenchGemmInt8_Json_IsBitExactAndReportsTheInt8Peak()
+    {
+        var (exitCode, stdout, stderr) = Run(
+            "bench", "gemm", "--precision", "int8", "--m", "37", "--n", "29", "--k", "71", "--min-time-ms", "20", "--json");
+
+        Assert.True(exitCode == 0, stderr);
+        using JsonDocument document = JsonDocument.Parse(stdout);
+        JsonElement root = document.RootElement;
+        Assert.Equal("int8", root.GetProperty("precision").GetString());
+        Assert.Equal(Kernels.Cpu.Quantized.QuantizedGemmKernels.Best.Name, root.GetProperty("kernel").GetString());
+        Assert.True(root.GetProperty("gops").GetDouble() > 0);
+        Assert.Equal(16, root.GetProperty("verifiedRows").GetInt32());
+        Assert.Equal(Kernels.Cpu.Diagnostics.Int8DotPeak.IsAvailable, root.GetProperty("peakGops").ValueKind == JsonValueKind.Number);
     }
 
     [Theory]
@@ -150,6 +179,10 @@ public sealed class CliTests
     [InlineData("bench", "gemm", "--baseline", "mkl")]
     [InlineData("bench", "gemm", "--m", "100000", "--k", "100000")]
     [InlineData("bench", "gemm", "--no-such-option")]
+    [InlineData("bench", "gemm", "--precision", "int4")]
+    [InlineData("bench", "gemm", "--precision", "int8", "--baseline", "openblas")]
+    [InlineData("bench", "gemm", "--precision", "int8", "--kernel", "qu8s8-gemm-no-such-kernel")]
+    [InlineData("bench", "gemm", "--precision", "int8", "--k", "70000", "--m", "4", "--n", "4")]
     [InlineData("bench", "peak", "--threads", "0")]
     [InlineData("devices", "--virtual-clusters", "0")]
     [InlineData("frobnicate")]

@@ -51,6 +51,42 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(Array.IndexOf(written.ToFloats(), written.ToFloats().Max()), root.GetProperty("topClass").GetInt32());
     }
 
+    /// <summary>
+    /// An ONNX model with four outputs (BlazeFace, NHWC input): --input in the ONNX shape, every output written in its
+    /// ONNX shape (output k &gt; 0 as out.k.npy), each equal to the session's result converted to ONNX order.
+    /// </summary>
+    [BlazeFaceFact]
+    public void RunOnnxModelReadsItsInputAndWritesEveryOutputInOnnxShapes()
+    {
+        string model = Path.Combine(OptionalDependencies.ModelsDirectory, "blazeface", "face_detection_front_128x128_barracuda.onnx");
+        string input = Path.Combine(_dir, "in.npy");
+        string output = Path.Combine(_dir, "out.npy");
+        var image = TestData.RandomFloats(new Random(6), 128 * 128 * 3);
+        NpyArray.FromFloats([1, 128, 128, 3], image).Save(input);
+
+        var (exit, stdout, stderr) = Run("run", model, "--input", input, "--output", output, "--iterations", "2", "--warmup", "1", "--json");
+        Assert.True(exit == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.True(json.RootElement.GetProperty("medianMs").GetDouble() > 0);
+
+        var imported = Kernels.Graph.Onnx.OnnxImporter.LoadModel(model);
+        using var session = InferenceSession.Create(imported.Graph, new InferenceOptions());
+        float[][] outputs = imported.Outputs.Select(o => new float[o.Value.Shape.ElementCount]).ToArray();
+        session.Run([imported.Inputs[0].ToInternal(image)], outputs.Select(o => (Memory<float>)o).ToArray());
+        for (int k = 0; k < outputs.Length; k++)
+        {
+            var written = NpyArray.Load(k == 0 ? output : Path.Combine(_dir, $"out.{k}.npy"));
+            Assert.Equal(imported.Outputs[k].OnnxDims, written.Shape);
+            Assert.Equal(imported.Outputs[k].ToOnnx(outputs[k]), written.ToFloats());
+        }
+
+        // The wrong input shape: one line naming the expected ONNX shape, exit code 2.
+        NpyArray.FromFloats([1, 3, 128, 128], image).Save(input);
+        (exit, _, stderr) = Run("run", model, "--input", input, "--iterations", "1", "--warmup", "0");
+        Assert.Equal(2, exit);
+        Assert.Contains("[1, 128, 128, 3]", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TuneMeasuresIntoTheCacheDirectory()
     {
