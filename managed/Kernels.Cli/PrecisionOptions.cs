@@ -84,63 +84,71 @@ internal sealed class PrecisionOptions
                 return null;
             }
 
-            List<float[][]> samples = Folder is null ? Synthetic(graph) : Load(graph, onnxInput);
+            List<float[][]> samples = Folder is null ? Synthetic(graph, Samples, seed: 1000) : LoadInputs(Folder, graph, onnxInput);
             context.WriteProgress($"{graph.Name}: calibrating on {samples.Count} {(Folder is null ? "synthetic" : "")} input(s), {Method}...");
             return Calibrator.Calibrate(graph, samples, Method);
         }
 
-        private List<float[][]> Synthetic(NetworkGraph graph) =>
-            Enumerable.Range(0, Samples).Select(s => graph.Inputs.Select((v, i) => LatencyStats.RandomInput(v.Shape.ElementCount, seed: 1000 + (s * 16) + i)).ToArray()).ToList();
+    }
 
-        private List<float[][]> Load(NetworkGraph graph, OnnxTensorLayout? onnxInput)
+    /// <summary><paramref name="count"/> seeded uniform [0, 1) inputs for every graph input.</summary>
+    public static List<float[][]> Synthetic(NetworkGraph graph, int count, int seed) =>
+        Enumerable.Range(0, count).Select(s => graph.Inputs.Select((v, i) => LatencyStats.RandomInput(v.Shape.ElementCount, seed: seed + (s * 16) + i)).ToArray()).ToList();
+
+    /// <summary>Every .npy file of a folder (sorted by name) as one input of a single-input graph: its ONNX shape or NHWC.</summary>
+    public static List<float[][]> LoadInputs(string folder, NetworkGraph graph, OnnxTensorLayout? onnxInput)
+    {
+        if (graph.Inputs.Count != 1)
         {
-            if (graph.Inputs.Count != 1)
-            {
-                throw new UsageException($"--calibration feeds single-input networks; '{graph.Name}' has {graph.Inputs.Count} inputs.");
-            }
-
-            string[] files = Directory.GetFiles(Folder!, "*.npy").Order(StringComparer.Ordinal).ToArray();
-            if (files.Length == 0)
-            {
-                throw new UsageException($"{Folder}: no .npy files to calibrate on.");
-            }
-
-            TensorShape shape = graph.Inputs[0].Shape;
-            var samples = new List<float[][]>();
-            foreach (string file in files)
-            {
-                NpyArray array;
-                try
-                {
-                    array = NpyArray.Load(file);
-                }
-                catch (InvalidDataException e)
-                {
-                    throw new UsageException(e.Message);
-                }
-
-                if (array.DataType != DataType.Float32)
-                {
-                    throw new UsageException($"{file}: calibration inputs must be float32; it is {array.DataType}.");
-                }
-
-                long[] nhwc = [shape.N, shape.H, shape.W, shape.C];
-                if (onnxInput is not null && array.Shape.SequenceEqual(onnxInput.OnnxDims))
-                {
-                    samples.Add([onnxInput.ToInternal(array.ToFloats())]);
-                }
-                else if (array.Shape.SequenceEqual(nhwc))
-                {
-                    samples.Add([array.ToFloats()]);
-                }
-                else
-                {
-                    string expected = onnxInput is null ? $"[{string.Join(", ", nhwc)}] (NHWC)" : $"[{string.Join(", ", onnxInput.OnnxDims)}]";
-                    throw new UsageException($"{file}: shape ({string.Join(", ", array.Shape)}); the network input is {expected}.");
-                }
-            }
-
-            return samples;
+            throw new UsageException($"{folder}: .npy inputs feed single-input networks; '{graph.Name}' has {graph.Inputs.Count} inputs.");
         }
+
+        if (!Directory.Exists(folder))
+        {
+            throw new UsageException($"no such folder: {folder}");
+        }
+
+        string[] files = Directory.GetFiles(folder, "*.npy").Order(StringComparer.Ordinal).ToArray();
+        if (files.Length == 0)
+        {
+            throw new UsageException($"{folder}: no .npy files.");
+        }
+
+        TensorShape shape = graph.Inputs[0].Shape;
+        var samples = new List<float[][]>();
+        foreach (string file in files)
+        {
+            NpyArray array;
+            try
+            {
+                array = NpyArray.Load(file);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new UsageException(e.Message);
+            }
+
+            if (array.DataType != DataType.Float32)
+            {
+                throw new UsageException($"{file}: inputs must be float32; it is {array.DataType}.");
+            }
+
+            long[] nhwc = [shape.N, shape.H, shape.W, shape.C];
+            if (onnxInput is not null && array.Shape.SequenceEqual(onnxInput.OnnxDims))
+            {
+                samples.Add([onnxInput.ToInternal(array.ToFloats())]);
+            }
+            else if (array.Shape.SequenceEqual(nhwc))
+            {
+                samples.Add([array.ToFloats()]);
+            }
+            else
+            {
+                string expected = onnxInput is null ? $"[{string.Join(", ", nhwc)}] (NHWC)" : $"[{string.Join(", ", onnxInput.OnnxDims)}]";
+                throw new UsageException($"{file}: shape ({string.Join(", ", array.Shape)}); the network input is {expected}.");
+            }
+        }
+
+        return samples;
     }
 }

@@ -228,3 +228,11 @@ internal sealed record LayerReport(
     /// <summary>Values a quantize step clamped (all runs).</summary>
     public long SaturatedValues { get; init; }
 }
+
+/// <summary><c>kernels tune-quant</c>'s result.</summary>
+internal sealed record TuneQuantReport(
+    string Model, string Metric, double Budget, double Error, double FloatMs, double PlanMs, int FloatLayers, int QuantizableLayers, string PlanFile,
+    IReadOnlyList<LayerTuningReport> Layers);
+
+/// <summary>One layer of <c>kernels tune-quant</c>.</summary>
+internal sealed record LayerTuningReport(string Name, string Operator, double FloatMs, double Int8Ms, double SavedMs, double ErrorAlone, string Precision);

@@ -27,6 +27,7 @@ internal static class RunCommand
         var tune = new Option<bool>("--tune") { Description = "Choose each convolution's algorithm by measuring the candidates (cached per machine in ~/.cache/kernels/conv-algorithms.json) instead of the cost heuristic." };
         Option<bool> json = KernelsCommand.JsonOption();
         var precision = new PrecisionOptions();
+        var plan = new Option<string?>("--quant-plan") { Description = "Run 8-bit with a plan from kernels tune-quant (its calibration and the layers it keeps float)." };
         var command = new Command("run", "Run a network: median and p90 latency, images/s, optionally per-layer times.")
         {
             model, input, output, threads, iterations, warmup, profile, tune, json,
@@ -36,16 +37,37 @@ internal static class RunCommand
             command.Options.Add(option);
         }
 
+        command.Options.Add(plan);
         command.SetAction(parse => Execute(
             context, parse.GetValue(model)!, parse.GetValue(input), parse.GetValue(output), parse.GetValue(threads),
-            parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(tune), parse.GetValue(json), precision.Read(parse)));
+            parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(tune), parse.GetValue(json), precision.Read(parse), parse.GetValue(plan)));
         return command;
     }
 
     private static int Execute(
         CliContext context, string model, string? inputPath, string? outputPath, int threads, int iterations, int warmup, bool profile, bool tune, bool json,
-        PrecisionOptions.Choice precision)
+        PrecisionOptions.Choice precision, string? planPath)
     {
+        (Kernels.Graph.Quantization.QuantizationTable Table, IReadOnlySet<string> FloatLayers)? plan = null;
+        if (planPath is not null)
+        {
+            if (!File.Exists(planPath))
+            {
+                throw new UsageException($"no such quantization plan: {planPath}");
+            }
+
+            try
+            {
+                plan = Kernels.Graph.Quantization.QuantizationPlan.Load(planPath);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new UsageException(e.Message);
+            }
+
+            precision = precision with { Int8 = true, Folder = null };
+        }
+
         CpuTopology topology = CpuTopology.Detect();
         KernelsCommand.CheckThreads(threads, topology.CoreCount);
         BenchModelsCommand.CheckRuns(iterations, warmup);
@@ -74,8 +96,11 @@ internal static class RunCommand
         using var workers = new WorkerGroup(threads, cores, "run");
         OnnxImportedModel? onnx = isZoo ? null : Import(model);
         Kernels.Graph.NetworkGraph graph = onnx?.Graph ?? ModelZoo.Create(model);
-        var quantization = precision.Calibrate(context, graph, onnx?.Inputs[0]);
-        var options = new InferenceOptions { Workers = workers, Profile = profile, Tuner = tune ? new Kernels.Cpu.Convolution.ConvolutionTuner() : null, Quantization = quantization };
+        var quantization = plan?.Table ?? precision.Calibrate(context, graph, onnx?.Inputs[0]);
+        var options = new InferenceOptions
+        {
+            Workers = workers, Profile = profile, Tuner = tune ? new Kernels.Cpu.Convolution.ConvolutionTuner() : null, Quantization = quantization, FloatLayers = plan?.FloatLayers,
+        };
         context.WriteProgress(tune ? $"planning {model}, measuring each new convolution shape's algorithms..." : $"planning {model}...");
         using var session = InferenceSession.Create(graph, options);
         if (inputArray is not null && session.InputShapes.Count > 1)

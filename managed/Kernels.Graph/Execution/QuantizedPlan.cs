@@ -75,6 +75,23 @@ internal sealed class QuantizedPlan
             }
         }
 
+        // A concat none of whose inputs comes from an 8-bit layer, or a constant no 8-bit layer reads, would only add
+        // conversions: they stay float (until nothing changes, since a concat may feed another).
+        var producers = new Dictionary<Value, PlanNode>(ReferenceEqualityComparer.Instance);
+        nodes.ForEach(n => producers[n.Output] = n);
+        for (int removed = 1; removed > 0;)
+        {
+            removed = plan._layers.RemoveWhere(n =>
+                (n.Kind == OperatorKind.Concat && !n.Inputs.Any(v => producers.TryGetValue(v, out PlanNode? p) && plan._layers.Contains(p)))
+                || (n.Kind == OperatorKind.ConstantTensor && !nodes.Any(c => plan._layers.Contains(c) && c.Inputs.Any(v => ReferenceEquals(v, n.Output)))));
+        }
+
+        plan._bytes.Clear();
+        foreach (PlanNode n in plan._layers)
+        {
+            plan._bytes.Add(n.Output);
+        }
+
         foreach (PlanNode n in plan._layers)
         {
             foreach (Value v in n.Inputs.Append(n.Output))

@@ -123,7 +123,8 @@ public sealed record QuantizationPlan(
 /// Chooses which layers run 8-bit on this device: measures every quantizable layer's time in float and in 8-bit
 /// and the network's error when that layer alone is 8-bit, then starts from all layers 8-bit and returns layers to
 /// float (the worst error per millisecond saved first) until the whole network's measured error on the validation
-/// inputs is within the budget.
+/// inputs is within the budget. A mixed plan no faster than the float network (its conversions cost more than its
+/// 8-bit layers save) becomes all float.
 /// </summary>
 public static class QuantizationTuner
 {
@@ -204,6 +205,16 @@ public static class QuantizationTuner
             keep.Add(t.Name);
             progress?.Invoke($"error {error:G3} over budget {budget:G3}: {t.Name} back to float...");
             error = Error(keep, out planMs, out _);
+        }
+
+        // Conversions between float and 8-bit regions cost time of their own: a plan slower than the float network
+        // is worth nothing, so then every layer stays float.
+        if (planMs >= floatMs && keep.Count > 0)
+        {
+            progress?.Invoke($"the mixed plan ({planMs:0.00} ms) is not faster than float ({floatMs:0.00} ms): all layers float");
+            keep = new HashSet<string>(names, StringComparer.Ordinal);
+            error = 0;
+            planMs = floatMs;
         }
 
         var layers = tunings.Select(t => t with { Int8 = !keep.Contains(t.Name) }).ToList();
