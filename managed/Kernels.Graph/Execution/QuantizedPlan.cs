@@ -67,7 +67,10 @@ internal sealed class QuantizedPlan
         bool Known(Value v) => table.TryGet(v.Name, out _);
         foreach (PlanNode n in nodes)
         {
-            bool keep = floatLayers is not null && (floatLayers.Contains(n.Name) || n.Absorbed.Any(floatLayers.Contains));
+            // A layer that writes a graph output keeps float precision there: its 8-bit input is dequantized instead,
+            // so the network's outputs are not rounded to 256 levels (detection heads and logits need more).
+            bool keep = (floatLayers is not null && (floatLayers.Contains(n.Name) || n.Absorbed.Any(floatLayers.Contains)))
+                || (n.Kind is not (OperatorKind.Concat or OperatorKind.MaxPool) && graphOutputs.Any(o => ReferenceEquals(o, n.Output)));
             if (HasKernel(n) && !keep && Known(n.Output) && n.Inputs.All(Known))
             {
                 plan._layers.Add(n);
