@@ -25,8 +25,16 @@ internal sealed unsafe class LinearQuantizationStep : ExecutionStep
         _kind = node.Kind;
         _scale = node.Constants[0].Data.ToArray();
         _zeroPoint = node.Constants[1].Data.ToArray();
-        QuantizeAttributes range = node.Kind == OperatorKind.DequantizeLinear ? new QuantizeAttributes(0, 1) : node.GetAttributes<QuantizeAttributes>();
-        (_min, _max) = (range.Min, range.Max);
+        if (node.Kind == OperatorKind.DequantizeLinear)
+        {
+            (_min, _max) = (float.NegativeInfinity, float.PositiveInfinity);
+        }
+        else
+        {
+            QuantizeAttributes range = node.GetAttributes<QuantizeAttributes>();
+            (_min, _max) = (range.Min, range.Max);
+        }
+
         _pixels = node.Output.Shape.ElementCount / _scale.Length;
         _input = input;
         _output = output;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Kernels.Core;
 using Kernels.Graph.Quantization;
 
@@ -27,8 +28,8 @@ public static partial class OnnxImporter
             Type == other.Type && Axis == other.Axis && Scale.AsSpan().SequenceEqual(other.Scale) && ZeroPoint.AsSpan().SequenceEqual(other.ZeroPoint);
 
         public override string ToString() => PerTensor
-            ? $"{Type} scale {Scale[0]:R}, zero point {ZeroPoint[0]}"
-            : $"{Type} per axis {Axis}, scales [{string.Join(", ", Scale.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}], zero points [{string.Join(", ", ZeroPoint)}]";
+            ? string.Create(CultureInfo.InvariantCulture, $"{Type} scale {Scale[0]:R}, zero point {ZeroPoint[0]}")
+            : string.Create(CultureInfo.InvariantCulture, $"{Type} per axis {Axis}, scales [{string.Join(", ", Scale.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}], zero points [{string.Join(", ", ZeroPoint)}]");
     }
 
     /// <summary>A QuantizeLinear whose every consumer is a DequantizeLinear: folded, its input read through as float.</summary>
@@ -312,7 +313,8 @@ public static partial class OnnxImporter
             if (_quantization.TryGetValue(value, out var known) && known.Parameters != q)
             {
                 throw BadParameters(
-                    p.Tensor, $"it is quantized as scale {q.Scale:R}, zero point {q.ZeroPoint} (uint8) but '{known.Tensor}', the same value, as scale {known.Parameters.Scale:R}, zero point {known.Parameters.ZeroPoint}");
+                    p.Tensor,
+                    string.Create(CultureInfo.InvariantCulture, $"it is quantized as scale {q.Scale:R}, zero point {q.ZeroPoint} (uint8) but '{known.Tensor}', the same value, as scale {known.Parameters.Scale:R}, zero point {known.Parameters.ZeroPoint}"));
             }
 
             _quantization[value] = (q, p.Tensor);

@@ -109,6 +109,29 @@ public sealed class OnnxQdqImportTests
     }
 
     [Fact]
+    public void FloatWeightsBehindAQdqPairAreQuantizedAtImport()
+    {
+        float[] weights = [0.31f, -0.07f, 0.5f, 0.012f, -0.9f, 0.25f];
+        float[] scales = [0.01f, 0.004f, 0.008f];
+        OnnxModel model = Model(
+            [
+                Node("QuantizeLinear", ["w_float", "w_scale", "w_zp"], "w_q", OnnxProto.IntAttribute("axis", 0)),
+                Node("DequantizeLinear", ["w_q", "w_scale", "w_zp"], "w", OnnxProto.IntAttribute("axis", 0)),
+                Node("Conv", ["x", "w"], "y"),
+            ],
+            [OnnxProto.FloatTensor("w_float", [3, 2, 1, 1], weights), OnnxProto.FloatTensor("w_scale", [3], scales), OnnxProto.Int8Tensor("w_zp", [3], [0, 0, 0])],
+            "y",
+            [1, 3, 4, 4]);
+        OnnxImportedModel imported = OnnxImporter.ImportModel(model);
+        Assert.Null(imported.Quantization);
+
+        // round_half_even(w / s) saturated to int8, times s: -0.9 / 0.008 = -112.5 rounds to -112.
+        float[] expected = weights.Select((w, i) => Math.Clamp(MathF.Round(w / scales[i / 2]), -128f, 127f) * scales[i / 2]).ToArray();
+        Assert.Equal(-112f * 0.008f, expected[4]);
+        Assert.Equal(expected, imported.Graph.GetNode("y").Constants[0].Data.ToArray());
+    }
+
+    [Fact]
     public void APairWithDifferentParametersIsRejectedNamingTheTensor()
     {
         var e = Assert.Throws<InvalidDataException>(() => OnnxImporter.ImportModel(QdqModel(reluDequantScale: 0.2f)));
