@@ -263,6 +263,51 @@ public sealed class OnnxExporterTests
         QdqRoundTrip(graph, reference: false);
     }
 
+    /// <summary>
+    /// A second runtime: ONNX Runtime (tools/fetch-onnxruntime.sh) runs the exported float model to the same outputs
+    /// and the QDQ model (which it executes with its own int8 operators) close to them.
+    /// </summary>
+    [OnnxRuntimeTheory]
+    [InlineData("squeezenet")]
+    [InlineData("mobilenet")]
+    [InlineData("alexnet")]
+    public void OnnxRuntimeRunsTheExportedModels(string name)
+    {
+        NetworkGraph graph = ModelZoo.Create(name);
+        float[] x = Random(graph.Inputs[0].Shape.ElementCount, 42);
+        double[] expected = RunOptimized(graph, x);
+        QuantizationTable table = Calibrator.Calibrate(graph, [[x], [Random(x.Length, 43)]]);
+        string dir = Directory.CreateTempSubdirectory("kernels-ort-").FullName;
+        try
+        {
+            TensorShape s = graph.Inputs[0].Shape;
+            string input = Path.Combine(dir, "input.f32");
+            File.WriteAllBytes(input, System.Runtime.InteropServices.MemoryMarshal.AsBytes(ToNchw(x, s).AsSpan()).ToArray());
+            foreach (bool quantized in new[] { false, true })
+            {
+                string model = Path.Combine(dir, quantized ? "qdq.onnx" : "float.onnx"), output = Path.Combine(dir, "output.f32");
+                OnnxExporter.Export(graph, quantized ? table : null, model);
+                OnnxRuntime.Run(model, input, [s.N, s.C, s.H, s.W], output);
+                double[] actual = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(output)).ToArray().Select(v => (double)v).ToArray();
+                Assert.Equal(expected.Length, actual.Length);
+                if (quantized)
+                {
+                    double cosine = Cosine(actual, expected);
+                    Assert.True(cosine >= 0.99, $"{name} QDQ in ONNX Runtime: cosine {cosine:F5}");
+                }
+                else
+                {
+                    double error = RelativeL2(actual, expected);
+                    Assert.True(error <= 1e-5, $"{name} in ONNX Runtime: relative L2 {error:G3}");
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void ExportWritesAFileTheImporterReads()
     {
