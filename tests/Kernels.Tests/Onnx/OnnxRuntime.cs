@@ -34,11 +34,14 @@ internal static class OnnxRuntime
         }
     }
 
-    /// <summary>Runs <paramref name="model"/> on the float32 file <paramref name="input"/> of dimensions <paramref name="dims"/>; writes its first output to <paramref name="output"/>.</summary>
-    public static void Run(string model, string input, long[] dims, string output)
+    /// <summary>
+    /// Runs <paramref name="model"/> on the float32 file <paramref name="input"/> of dimensions <paramref name="dims"/>
+    /// (converted to <paramref name="inputType"/>: float32, uint8 or int8); writes its first output to <paramref name="output"/> as float32.
+    /// </summary>
+    public static void Run(string model, string input, long[] dims, string output, string inputType = "float32")
     {
         var start = new ProcessStartInfo("node") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in new[] { Script!, PackageDirectory, model, input, string.Join(',', dims), output })
+        foreach (string a in new[] { Script!, PackageDirectory, model, input, string.Join(',', dims), output, inputType })
         {
             start.ArgumentList.Add(a);
         }
