@@ -132,6 +132,28 @@ public sealed class OnnxQdqImportTests
     }
 
     [Fact]
+    public void AnInt32BiasBehindDequantizeLinearBecomesItsExactFloatValues()
+    {
+        float[] biasScales = [0.001f, 0.0025f, 0.0004f];
+        int[] bias = [1000, -77, 123456];
+        OnnxModel model = Model(
+            [
+                Node("DequantizeLinear", ["w_q", "w_scale"], "w", OnnxProto.IntAttribute("axis", 0)),
+                Node("DequantizeLinear", ["b_q", "b_scale"], "b", OnnxProto.IntAttribute("axis", 0)),
+                Node("Conv", ["x", "w", "b"], "y"),
+            ],
+            [
+                OnnxProto.Int8Tensor("w_q", [3, 2, 1, 1], QuantizedWeights), OnnxProto.FloatTensor("w_scale", [3], WeightScales),
+                OnnxProto.Tensor("b_q", OnnxDataType.Int32, [3], bias.SelectMany(BitConverter.GetBytes).ToArray()), OnnxProto.FloatTensor("b_scale", [3], biasScales),
+            ],
+            "y",
+            [1, 3, 4, 4]);
+        Node conv = OnnxImporter.ImportModel(model).Graph.GetNode("y");
+        Assert.Equal(bias.Select((q, i) => q * biasScales[i]).ToArray(), conv.Constants[1].Data.ToArray());
+        Assert.Equal(QuantizedWeights.Select((q, i) => q * WeightScales[i / 2]).ToArray(), conv.Constants[0].Data.ToArray());
+    }
+
+    [Fact]
     public void APairWithDifferentParametersIsRejectedNamingTheTensor()
     {
         var e = Assert.Throws<InvalidDataException>(() => OnnxImporter.ImportModel(QdqModel(reluDequantScale: 0.2f)));
