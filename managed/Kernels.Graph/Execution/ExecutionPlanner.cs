@@ -382,6 +382,9 @@ internal static class ExecutionPlanner
                 case OperatorKind.Pad:
                     return new PadStep(Info("pad", 0), n.Source.GetAttributes<PadAttributes>(), inShape, x, y, outStride);
 
+                case OperatorKind.QuantizeLinear or OperatorKind.DequantizeLinear or OperatorKind.Requantize:
+                    return new LinearQuantizationStep(Info("linear-quantization", 2.0 * inShape.ElementCount), n.Source, x, y);
+
                 default:
                     throw new NotSupportedException($"Node '{n.Name}': the executor has no {n.Kind} step.");
             }
