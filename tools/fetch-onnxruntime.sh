@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs ONNX Runtime for node (npm onnxruntime-node, which bundles the ONNX Runtime CPU library) into
 # artifacts/models/onnxruntime (or $KERNELS_MODELS_DIR/onnxruntime), where the export tests look for it to run
-# exported models in a second runtime. Needs npm; idempotent. Not fetched by CI, so those tests skip there.
+# exported models in a second runtime. Needs npm; idempotent. CI runs it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${KERNELS_MODELS_DIR:-$root/artifacts/models}/onnxruntime"

@@ -14,4 +14,5 @@ namespace Kernels.Cli;
 [JsonSerializable(typeof(IReadOnlyList<ModelBenchReport>))]
 [JsonSerializable(typeof(RunReport))]
 [JsonSerializable(typeof(TuneQuantReport))]
+[JsonSerializable(typeof(QuantizeReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -20,6 +20,7 @@ internal static class KernelsCommand
             DevicesCommand.Create(context),
             RunCommand.Create(context),
             TuneQuantCommand.Create(context),
+            QuantizeCommand.Create(context),
             bench,
         };
     }

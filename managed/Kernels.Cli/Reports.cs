@@ -236,3 +236,6 @@ internal sealed record TuneQuantReport(
 
 /// <summary>One layer of <c>kernels tune-quant</c>.</summary>
 internal sealed record LayerTuningReport(string Name, string Operator, double FloatMs, double Int8Ms, double SavedMs, double ErrorAlone, string Precision);
+
+/// <summary><c>kernels quantize</c>'s result.</summary>
+internal sealed record QuantizeReport(string Model, string Output, long Bytes, int Tensors, string Method, int CalibrationInputs);
