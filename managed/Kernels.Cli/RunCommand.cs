@@ -96,7 +96,9 @@ internal static class RunCommand
         using var workers = new WorkerGroup(threads, cores, "run");
         OnnxImportedModel? onnx = isZoo ? null : Import(model);
         Kernels.Graph.NetworkGraph graph = onnx?.Graph ?? ModelZoo.Create(model);
-        var quantization = plan?.Table ?? precision.Calibrate(context, graph, onnx?.Inputs[0]);
+        // A QDQ model carries its own parameters: with --precision int8 and no calibration folder they are used as they are.
+        var quantization = plan?.Table
+            ?? (precision.Int8 && precision.Folder is null && onnx?.Quantization is { } carried ? carried : precision.Calibrate(context, graph, onnx?.Inputs[0]));
         var options = new InferenceOptions
         {
             Workers = workers, Profile = profile, Tuner = tune ? new Kernels.Cpu.Convolution.ConvolutionTuner() : null, Quantization = quantization, FloatLayers = plan?.FloatLayers,
