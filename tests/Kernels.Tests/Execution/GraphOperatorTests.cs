@@ -236,7 +236,18 @@ public sealed class StepAllocationTests
             Thread.Sleep(150);
         }
 
+        // The least each step allocated over five runs: a step that allocates on every call shows in all of them,
+        // a one-off (tier-1 code installed late on a loaded machine) in one.
         long[] bytes = session.AllocationsPerStep(input, output);
+        for (int run = 0; run < 4; run++)
+        {
+            long[] again = session.AllocationsPerStep(input, output);
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                bytes[i] = Math.Min(bytes[i], again[i]);
+            }
+        }
+
         var layers = session.Layers;
         var allocating = Enumerable.Range(0, bytes.Length).Where(i => bytes[i] != 0).Select(i => $"{layers[i].Name} ({layers[i].Algorithm}): {bytes[i]} B").ToList();
         Assert.True(allocating.Count == 0, $"{zoo}: " + string.Join("; ", allocating));
