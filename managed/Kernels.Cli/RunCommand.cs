@@ -26,17 +26,18 @@ internal static class RunCommand
         var profile = new Option<bool>("--profile") { Description = "Add a per-layer table: operator, shapes, algorithm, ms, GFLOP/s, share of the total." };
         var tune = new Option<bool>("--tune") { Description = "Choose each convolution's algorithm by measuring the candidates (cached per machine in ~/.cache/kernels/conv-algorithms.json) instead of the cost heuristic." };
         Option<bool> json = KernelsCommand.JsonOption();
+        Option<string> component = DeviceRunCommand.ComponentOption();
         var command = new Command("run", "Run a network: median and p90 latency, images/s, optionally per-layer times.")
         {
-            model, input, output, threads, iterations, warmup, profile, tune, json,
+            model, input, output, threads, iterations, warmup, profile, tune, json, component,
         };
         command.SetAction(parse => Execute(
             context, parse.GetValue(model)!, parse.GetValue(input), parse.GetValue(output), parse.GetValue(threads),
-            parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(tune), parse.GetValue(json)));
+            parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(tune), parse.GetValue(json), parse.GetValue(component)!));
         return command;
     }
 
-    private static int Execute(CliContext context, string model, string? inputPath, string? outputPath, int threads, int iterations, int warmup, bool profile, bool tune, bool json)
+    private static int Execute(CliContext context, string model, string? inputPath, string? outputPath, int threads, int iterations, int warmup, bool profile, bool tune, bool json, string component)
     {
         CpuTopology topology = CpuTopology.Detect();
         KernelsCommand.CheckThreads(threads, topology.CoreCount);
@@ -59,6 +60,12 @@ internal static class RunCommand
             }
 
             inputArray = Load(inputPath);
+        }
+
+        // On an OpenCL device unless it cannot run the network and was not demanded: then on, here, on the CPU.
+        if (DeviceRunCommand.RunOnDevice(context, model, component, inputArray, inputPath, outputPath, iterations, warmup, profile, json) is int exit)
+        {
+            return exit;
         }
 
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
@@ -89,10 +96,10 @@ internal static class RunCommand
 
         if (outputPath is not null)
         {
-            SaveOutputs(outputPath, session, onnx, outputs);
+            SaveOutputs(outputPath, session.OutputShapes, onnx, outputs);
         }
 
-        var layers = profile ? Layers(session) : null;
+        var layers = profile ? Layers(session.Profile) : null;
         var report = new RunReport(
             session.Name, threads, iterations, warmup, stats.MinMs, stats.MedianMs, stats.P90Ms, stats.MeanMs,
             stats.ImagesPerSecond(session.InputShape.N), session.PlanBuildTime.TotalMilliseconds, session.ArenaBytes,
@@ -128,7 +135,7 @@ internal static class RunCommand
     /// Writes output 0 to <paramref name="path"/> and output k &gt; 0 to "stem.k.npy": a zoo network's classifier
     /// output as [N, C] (NHWC otherwise), an ONNX model's outputs in their ONNX shapes and element order.
     /// </summary>
-    private static void SaveOutputs(string path, InferenceSession session, OnnxImportedModel? onnx, float[][] outputs)
+    internal static void SaveOutputs(string path, IReadOnlyList<TensorShape> outputShapes, OnnxImportedModel? onnx, float[][] outputs)
     {
         for (int k = 0; k < outputs.Length; k++)
         {
@@ -140,14 +147,14 @@ internal static class RunCommand
                 continue;
             }
 
-            var shape = session.OutputShapes[k];
+            var shape = outputShapes[k];
             long[] dims = shape.H == 1 && shape.W == 1 ? [shape.N, shape.C] : [shape.N, shape.H, shape.W, shape.C];
             NpyArray.FromFloats(dims, outputs[k]).Save(file);
         }
     }
 
     /// <summary>An ONNX model's input from .npy: in the ONNX input's shape (converted to the IR's order), or already in the IR's NHWC shape.</summary>
-    private static float[] FromOnnx(NpyArray array, OnnxTensorLayout layout, string path)
+    internal static float[] FromOnnx(NpyArray array, OnnxTensorLayout layout, string path)
     {
         if (array.DataType != DataType.Float32)
         {
@@ -186,7 +193,7 @@ internal static class RunCommand
         return stats!;
     }
 
-    private static OnnxImportedModel Import(string path)
+    internal static OnnxImportedModel Import(string path)
     {
         try
         {
@@ -211,7 +218,7 @@ internal static class RunCommand
     }
 
     /// <summary>The .npy input as NHWC: accepted as [N,H,W,C] or, converted, as ONNX's [N,C,H,W].</summary>
-    private static float[] ToNhwc(NpyArray array, TensorShape shape, string path)
+    internal static float[] ToNhwc(NpyArray array, TensorShape shape, string path)
     {
         if (array.DataType != DataType.Float32)
         {
@@ -252,7 +259,7 @@ internal static class RunCommand
         throw new UsageException($"{path}: the input has shape ({string.Join(", ", dims)}); expected {expected}.");
     }
 
-    private static int TopClass(float[] output, TensorShape shape)
+    internal static int TopClass(float[] output, TensorShape shape)
     {
         int best = 0;
         for (int c = 1; c < shape.C && c < output.Length; c++)
@@ -266,9 +273,8 @@ internal static class RunCommand
         return best;
     }
 
-    private static List<LayerReport> Layers(InferenceSession session)
+    internal static List<LayerReport> Layers(IReadOnlyList<LayerProfile> profile)
     {
-        var profile = session.Profile;
         double total = profile.Sum(static l => l.Milliseconds);
         return profile.Select(l => new LayerReport(
             l.Name, l.Operator, l.InputShape.ToString(), l.OutputShape.ToString(), l.Algorithm, l.Milliseconds, l.Gflops,

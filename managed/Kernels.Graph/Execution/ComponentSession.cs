@@ -72,34 +72,50 @@ public sealed class ComponentSession : IDisposable
             return new ComponentSession(component, InferenceSession.Create(graph, cpuOptions), null, null);
         }
 
-        string reason;
         try
         {
-            OpenCLDevice device = FindDevice(component.Device);
-            DeviceSession session = DeviceSession.Create(graph, device, deviceOptions);
-            try
-            {
-                Probe(session);
-                if (deviceOptions?.Profile == true)
-                {
-                    session.ResetProfile();
-                }
-
-                return new ComponentSession(component, null, session, null);
-            }
-            catch
-            {
-                session.Dispose();
-                throw;
-            }
+            return new ComponentSession(component, null, CreateOnDevice(graph, component.Device, deviceOptions), null);
         }
-        catch (Exception e) when (!component.Required && e is OpenCLException or NotSupportedException or DllNotFoundException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (!component.Required && IsDeviceFailure(e))
         {
-            reason = $"{component} cannot run {graph.Name}: {e.Message.Split('\n')[0].TrimEnd()}";
+            string reason = $"{component} cannot run {graph.Name}: {e.Message.Split('\n')[0].TrimEnd()}";
+            return new ComponentSession(component, InferenceSession.Create(graph, cpuOptions), null, reason);
         }
-
-        return new ComponentSession(component, InferenceSession.Create(graph, cpuOptions), null, reason);
     }
+
+    /// <summary>
+    /// Plans <paramref name="graph"/> on OpenCL device <paramref name="deviceIndex"/> and runs it once on zeros, so errors
+    /// the driver reports only at a kernel's first launch (a lazily compiled kernel, CL_OUT_OF_RESOURCES) are met here,
+    /// where a caller can still choose the CPU (<see cref="IsDeviceFailure"/> tells which exceptions mean that).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">OpenCL is unavailable or has no such device (the reason is stated).</exception>
+    /// <exception cref="NotSupportedException">A node without a device kernel (named).</exception>
+    /// <exception cref="OpenCLException">A build, allocation or launch failed (device and kernel named).</exception>
+    public static DeviceSession CreateOnDevice(NetworkGraph graph, int deviceIndex, DeviceSessionOptions? deviceOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        DeviceSession session = DeviceSession.Create(graph, FindDevice(deviceIndex), deviceOptions);
+        try
+        {
+            var inputs = session.InputShapes.Select(s => (ReadOnlyMemory<float>)new float[s.ElementCount]).ToArray();
+            var outputs = session.OutputShapes.Select(s => (Memory<float>)new float[s.ElementCount]).ToArray();
+            session.Run(inputs, outputs);
+            session.ResetProfile();
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> from <see cref="CreateOnDevice"/> means "this device cannot run this network" (OpenCL
+    /// missing or failing, a node without a device kernel, a layer a device operator rejects), so the CPU may run it.
+    /// </summary>
+    public static bool IsDeviceFailure(Exception e) =>
+        e is OpenCLException or NotSupportedException or DllNotFoundException or InvalidOperationException or ArgumentException;
 
     /// <summary>Runs a network of one input and one output.</summary>
     public void Run(ReadOnlySpan<float> input, Span<float> output)
@@ -157,12 +173,5 @@ public sealed class ComponentSession : IDisposable
         }
 
         return discovery.Devices[index];
-    }
-
-    private static void Probe(DeviceSession session)
-    {
-        var inputs = session.InputShapes.Select(s => (ReadOnlyMemory<float>)new float[s.ElementCount]).ToArray();
-        var outputs = session.OutputShapes.Select(s => (Memory<float>)new float[s.ElementCount]).ToArray();
-        session.Run(inputs, outputs);
     }
 }

@@ -3,6 +3,7 @@ using Kernels.Graph;
 using Kernels.Graph.Execution;
 using Kernels.Graph.Execution.OpenCL;
 using Kernels.Graph.Reference;
+using Kernels.OpenCL.Runtime;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -168,6 +169,37 @@ public sealed class DeviceSessionTests(OpenCLFixture fixture, ITestOutputHelper 
         Assert.Equal(session.Layers.Select(l => l.Algorithm), profile.Select(l => l.Algorithm));
         session.ResetProfile();
         Assert.Empty(session.Profile);
+    }
+
+    [OpenCLFact]
+    public void TunedLocalSizesAreSavedAndReadBackBySessionsOnTheDevice()
+    {
+        var b = new Blocks("tuned", seed: 11);
+        Value x = b.Input(12, 12, 8);
+        x = b.Fire(b.G.Relu(b.Conv(x, 16, 3, padding: 1)), 8, 16);
+        NetworkGraph graph = b.G.Build(b.G.Softmax(b.G.GlobalAveragePool(x)));
+        float[] input = Random(graph.Inputs[0].Shape.ElementCount, 12);
+        double[] expected = ReferenceExecutor.Run(graph, input);
+        string file = Path.Combine(fixture.Folder, "session-tuner.json");
+        OpenCLDevice device = fixture.Context.Device;
+
+        var tuning = new WorkSizeTuner(file, TunerMode.Normal);
+        using (DeviceSession session = DeviceSession.Create(graph, device, new DeviceSessionOptions { Tuner = tuning, ProgramCache = fixture.Context.ProgramCache }))
+        {
+            Assert.True(RelativeL2(session.Run(input), expected) <= Tolerance);
+        }
+
+        Assert.True(tuning.Measurements > 0);
+        tuning.Save();
+
+        var reading = new WorkSizeTuner(file, TunerMode.Normal);
+        using (DeviceSession session = DeviceSession.Create(graph, device, new DeviceSessionOptions { Tuner = reading, ProgramCache = fixture.Context.ProgramCache }))
+        {
+            Assert.True(RelativeL2(session.Run(input), expected) <= Tolerance);
+        }
+
+        Assert.Equal(0, reading.Measurements);
+        Assert.Equal(tuning.Entries.Count, reading.Entries.Count);
     }
 
     [OpenCLFact]
