@@ -16,9 +16,10 @@ namespace Kernels.Tests.OpenCL;
 /// </summary>
 public sealed class DeviceNetworkTests(OpenCLFixture fixture, ITestOutputHelper output) : IClassFixture<OpenCLFixture>
 {
+    public static TheoryData<string> ZooNames => [.. ModelZoo.Names];
+
     [OpenCLTheory]
-    [InlineData("squeezenet")]
-    [InlineData("mobilenet")]
+    [MemberData(nameof(ZooNames))]
     public void ZooNetworkMatchesTheCpuExecutor(string name)
     {
         NetworkGraph graph = ModelZoo.Create(name);
@@ -38,10 +39,12 @@ public sealed class DeviceNetworkTests(OpenCLFixture fixture, ITestOutputHelper 
         Assert.True(error <= 1e-4, $"{name}: relative L2 error {error:E3} against the CPU executor");
     }
 
-    [BlazeFaceOpenCLFact]
-    public void BlazeFaceRunsWhollyOnTheDeviceAndMatchesTheReferenceOnEveryOutput()
+    [BlazeFaceOpenCLTheory]
+    [InlineData("face_detection_front_128x128_barracuda.onnx")]
+    [InlineData("face_detection_back_256x256_barracuda.onnx")]
+    public void BlazeFaceRunsWhollyOnTheDeviceAndMatchesTheReferenceOnEveryOutput(string file)
     {
-        string path = Path.Combine(OptionalDependencies.ModelsDirectory, "blazeface", "face_detection_front_128x128_barracuda.onnx");
+        string path = Path.Combine(OptionalDependencies.ModelsDirectory, "blazeface", file);
         OnnxImportedModel model = OnnxImporter.LoadModel(path);
         float[] image = DeviceSessionTests.Random(model.Inputs[0].Value.Shape.ElementCount, 5);
         IReadOnlyDictionary<string, double[]> reference = ReferenceExecutor.RunAll(model.Graph, new Dictionary<string, float[]> { [model.Inputs[0].Value.Name] = image });
@@ -52,15 +55,15 @@ public sealed class DeviceNetworkTests(OpenCLFixture fixture, ITestOutputHelper 
         {
             double error = DeviceSessionTests.RelativeL2(outputs[k], reference[model.Outputs[k].Value.Name]);
             output.WriteLine($"output '{model.Outputs[k].OnnxName}': relative L2 {error:E2}");
-            Assert.True(error <= 1e-4, $"BlazeFace output {k}: relative L2 error {error:E3}");
+            Assert.True(error <= 1e-4, $"{file} output {k}: relative L2 error {error:E3}");
         }
 
-        output.WriteLine($"BlazeFace: {session.LayerCount} layers on {session.Device.Name}, {session.InPlaceConcats} in-place and {session.CopiedConcats} copied concats");
+        output.WriteLine($"{file}: {session.LayerCount} layers on {session.Device.Name}, {session.InPlaceConcats} in-place and {session.CopiedConcats} copied concats");
     }
 }
 
-/// <summary>A fact that needs both an OpenCL device and the BlazeFace models (tools/fetch-models.sh).</summary>
-public sealed class BlazeFaceOpenCLFactAttribute : FactAttribute
+/// <summary>A theory that needs both an OpenCL device and the BlazeFace models (tools/fetch-models.sh).</summary>
+public sealed class BlazeFaceOpenCLTheoryAttribute : TheoryAttribute
 {
-    public BlazeFaceOpenCLFactAttribute() => Skip = OpenCLAvailability.SkipReason ?? OptionalDependencies.BlazeFaceSkipReason;
+    public BlazeFaceOpenCLTheoryAttribute() => Skip = OpenCLAvailability.SkipReason ?? OptionalDependencies.BlazeFaceSkipReason;
 }
