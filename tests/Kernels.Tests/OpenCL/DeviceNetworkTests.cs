@@ -35,7 +35,7 @@ public sealed class DeviceNetworkTests(OpenCLFixture fixture, ITestOutputHelper 
         TimeSpan run = Stopwatch.GetElapsedTime(start);
 
         double error = DeviceSessionTests.RelativeL2(actual, expected.Select(v => (double)v).ToArray());
-        output.WriteLine($"{name} on {device.Device.Name}: {device.LayerCount} layers, plan {plan.TotalMilliseconds:0} ms, first run {run.TotalMilliseconds:0} ms, relative L2 against the CPU {error:E2}");
+        output.WriteLine($"{name} on {device.Device.Name}: {device.LayerCount} layers ({device.InPlaceConcats} concats in place, {device.CopiedConcats} copied), plan {plan.TotalMilliseconds:0} ms, first run {run.TotalMilliseconds:0} ms, relative L2 against the CPU {error:E2}");
         Assert.True(error <= 1e-4, $"{name}: relative L2 error {error:E3} against the CPU executor");
     }
 
