@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Kernels.Cli;
 using Kernels.Graph.Execution;
@@ -78,6 +79,54 @@ public sealed class DeviceCliTests : IDisposable
         Assert.Equal(ExitCodes.Usage, exit);
         Assert.Contains(message, stderr, StringComparison.OrdinalIgnoreCase);
         Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public void WithoutAnOpenCLPlatformRunFallsBackToTheCpuAndADemandedRunFails()
+    {
+        // A new process whose ICD loader looks in an empty vendor folder: no platform (-1001), as on a machine without a driver.
+        string vendors = Directory.CreateDirectory(Path.Combine(_dir, "no-vendors")).FullName;
+        var (exit, stdout, stderr) = RunProcess(vendors, "run", "squeezenet", "--component", "opencl", "--iterations", "1", "--warmup", "0", "--json");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("kernels: opencl:0 cannot run squeezenet: no OpenCL device: ", stderr);
+        Assert.Contains("running it on the CPU instead.", stderr);
+        using (JsonDocument json = JsonDocument.Parse(stdout))
+        {
+            Assert.Equal("squeezenet", json.RootElement.GetProperty("model").GetString());
+        }
+
+        (exit, stdout, stderr) = RunProcess(vendors, "run", "squeezenet", "--component", "opencl!", "--iterations", "1", "--warmup", "0", "--json");
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("kernels: error: opencl:0! cannot run squeezenet: no OpenCL device: ", stderr);
+    }
+
+    private static (int ExitCode, string Stdout, string Stderr) RunProcess(string icdVendors, params string[] args)
+    {
+        string cli = Path.Combine(AppContext.BaseDirectory, "kernels.dll");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(cli);
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["OCL_ICD_VENDORS"] = icdVendors;
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName} {cli}.");
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"kernels {string.Join(' ', args)} did not finish in 2 minutes.");
+        }
+
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
     [Fact]
