@@ -62,7 +62,7 @@ internal static class RunCommand
             inputArray = Load(inputPath);
         }
 
-        // On an OpenCL device unless it cannot run the network and was not demanded: then on, here, on the CPU.
+        // --component opencl[:N]: on the device; null (cpu, or a device that cannot run it and was not demanded): here, on the CPU.
         if (DeviceRunCommand.RunOnDevice(context, model, component, inputArray, inputPath, outputPath, iterations, warmup, profile, json) is int exit)
         {
             return exit;
