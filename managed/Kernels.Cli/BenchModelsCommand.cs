@@ -20,16 +20,23 @@ internal static class BenchModelsCommand
         var models = new Option<string?>("--models") { Description = $"Comma-separated zoo names (default: all of {string.Join(", ", ModelZoo.Names)})." };
         var tune = new Option<bool>("--tune") { Description = "Choose each convolution's algorithm by measuring the candidates (cached per machine in ~/.cache/kernels/conv-algorithms.json) instead of the cost heuristic." };
         Option<bool> json = KernelsCommand.JsonOption();
+        var precision = new PrecisionOptions();
         var command = new Command("models", "Latency of every zoo network (AlexNet, GoogLeNet, MobileNet v1/v2, ResNet50, SqueezeNet 1.1/1.0).")
         {
             threads, iterations, warmup, models, tune, json,
         };
+        foreach (Option option in precision.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(parse => Execute(
-            context, parse.GetValue(threads), parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(models), parse.GetValue(tune), parse.GetValue(json)));
+            context, parse.GetValue(threads), parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(models), parse.GetValue(tune), parse.GetValue(json),
+            precision.Read(parse)));
         return command;
     }
 
-    private static int Execute(CliContext context, int threads, int iterations, int warmup, string? models, bool tune, bool json)
+    private static int Execute(CliContext context, int threads, int iterations, int warmup, string? models, bool tune, bool json, PrecisionOptions.Choice precision)
     {
         CpuTopology topology = CpuTopology.Detect();
         KernelsCommand.CheckThreads(threads, topology.CoreCount);
@@ -45,13 +52,19 @@ internal static class BenchModelsCommand
             foreach (string name in names)
             {
                 context.WriteProgress($"{name}: planning, then {warmup} warm-up and {iterations} timed runs on {threads} thread(s), cores {string.Join(",", cores)}...");
-                using var session = InferenceSession.FromZoo(name, new InferenceOptions { Workers = workers, Tuner = tuner });
+                var graph = ModelZoo.Create(name);
+                var quantization = precision.Calibrate(context, graph, null);
+                using var session = InferenceSession.Create(graph, new InferenceOptions { Workers = workers, Tuner = tuner, Quantization = quantization });
                 var input = LatencyStats.RandomInput(session.InputShape.ElementCount);
                 var output = new float[session.OutputShape.ElementCount];
                 var stats = LatencyStats.Measure(session, input, output, warmup, iterations);
                 reports.Add(new ModelBenchReport(
                     name, threads, stats.MinMs, stats.MedianMs, stats.P90Ms, stats.ImagesPerSecond(session.InputShape.N),
-                    session.PlanBuildTime.TotalMilliseconds, session.ArenaBytes, session.TotalIntermediateBytes, iterations));
+                    session.PlanBuildTime.TotalMilliseconds, session.ArenaBytes, session.TotalIntermediateBytes, iterations)
+                {
+                    Precision = precision.Int8 ? "int8" : "fp32",
+                    QuantizedLayers = session.QuantizedLayers,
+                });
             }
         }
 
@@ -62,11 +75,11 @@ internal static class BenchModelsCommand
         }
 
         var table = new Table();
-        table.AddColumns("Network", "Threads", "min ms", "median ms", "p90 ms", "images/s", "plan ms", "arena MiB", "intermediates MiB");
+        table.AddColumns("Network", "Precision", "Threads", "min ms", "median ms", "p90 ms", "images/s", "plan ms", "arena MiB", "intermediates MiB");
         foreach (var r in reports)
         {
             table.AddRow(
-                r.Name, r.Threads.ToString(), $"{r.MinMs:0.00}", $"{r.MedianMs:0.00}", $"{r.P90Ms:0.00}", $"{r.ImagesPerSecond:0.0}",
+                r.Name, r.Precision, r.Threads.ToString(), $"{r.MinMs:0.00}", $"{r.MedianMs:0.00}", $"{r.P90Ms:0.00}", $"{r.ImagesPerSecond:0.0}",
                 $"{r.PlanMs:0}", $"{r.ArenaBytes / 1048576.0:0.0}", $"{r.IntermediateBytes / 1048576.0:0.0}");
         }
 

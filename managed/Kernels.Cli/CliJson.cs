@@ -13,4 +13,5 @@ namespace Kernels.Cli;
 [JsonSerializable(typeof(ConvDeviceBenchReport))]
 [JsonSerializable(typeof(IReadOnlyList<ModelBenchReport>))]
 [JsonSerializable(typeof(RunReport))]
+[JsonSerializable(typeof(TuneQuantReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

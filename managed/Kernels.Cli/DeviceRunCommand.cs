@@ -33,7 +33,7 @@ internal static class DeviceRunCommand
     /// then runs it on the CPU.
     /// </summary>
     public static int? RunOnDevice(
-        CliContext context, string model, string componentText, NpyArray? inputArray, string? inputPath, string? outputPath, int iterations, int warmup, bool profile, bool json)
+        CliContext context, string model, string componentText, bool int8, NpyArray? inputArray, string? inputPath, string? outputPath, int iterations, int warmup, bool profile, bool json)
     {
         Component component;
         try
@@ -48,6 +48,11 @@ internal static class DeviceRunCommand
         if (component.Kind == ComponentKind.Cpu)
         {
             return null;
+        }
+
+        if (int8)
+        {
+            throw new UsageException($"--component {componentText}: the OpenCL executor runs float32; the 8-bit path (--precision int8, --quant-plan) runs on the CPU.");
         }
 
         bool isZoo = ModelZoo.Names.Contains(model, StringComparer.OrdinalIgnoreCase);

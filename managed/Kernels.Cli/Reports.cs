@@ -184,14 +184,55 @@ internal sealed record ConvBaselineCandidate(
 /// <summary>One network of <c>bench models</c> (the JSON output is an array of these).</summary>
 internal sealed record ModelBenchReport(
     string Name, int Threads, double MinMs, double MedianMs, double P90Ms, double ImagesPerSecond,
-    double PlanMs, long ArenaBytes, long IntermediateBytes, int Iterations);
+    double PlanMs, long ArenaBytes, long IntermediateBytes, int Iterations)
+{
+    /// <summary>fp32 or int8.</summary>
+    public string Precision { get; init; } = "fp32";
+
+    /// <summary>Steps on 8-bit tensors.</summary>
+    public int QuantizedLayers { get; init; }
+}
 
 /// <summary><c>kernels run</c>'s result; <see cref="Layers"/> only with --profile.</summary>
 internal sealed record RunReport(
     string Model, int Threads, int Iterations, int Warmup, double MinMs, double MedianMs, double P90Ms, double MeanMs,
     double ImagesPerSecond, double PlanMs, long ArenaBytes, string InputShape, string OutputShape, int TopClass,
-    string? OutputFile, IReadOnlyList<LayerReport>? Layers, double AllocatedBytesPerRun = 0);
+    string? OutputFile, IReadOnlyList<LayerReport>? Layers, double AllocatedBytesPerRun = 0)
+{
+    /// <summary>fp32 or int8.</summary>
+    public string Precision { get; init; } = "fp32";
+
+    /// <summary>Steps on 8-bit tensors.</summary>
+    public int QuantizedLayers { get; init; }
+
+    /// <summary>With --profile: mean ms per run of the quantize and dequantize steps.</summary>
+    public double? ConversionMs { get; init; }
+
+    /// <summary>With --profile: their share of the layers' total.</summary>
+    public double? ConversionShare { get; init; }
+
+    /// <summary>With --profile: values clamped while quantizing (all runs).</summary>
+    public long? SaturatedValues { get; init; }
+}
 
 /// <summary>One layer of a profiled run: mean ms per run and its share of the layers' total.</summary>
 internal sealed record LayerReport(
-    string Name, string Operator, string InputShape, string OutputShape, string Algorithm, double Milliseconds, double Gflops, double Share);
+    string Name, string Operator, string InputShape, string OutputShape, string Algorithm, double Milliseconds, double Gflops, double Share)
+{
+    /// <summary>Ran on 8-bit tensors, or converts between float and 8-bit.</summary>
+    public bool Quantized { get; init; }
+
+    /// <summary>A quantize or dequantize step.</summary>
+    public bool IsConversion { get; init; }
+
+    /// <summary>Values a quantize step clamped (all runs).</summary>
+    public long SaturatedValues { get; init; }
+}
+
+/// <summary><c>kernels tune-quant</c>'s result.</summary>
+internal sealed record TuneQuantReport(
+    string Model, string Metric, double Budget, double Error, double FloatMs, double PlanMs, int FloatLayers, int QuantizableLayers, string PlanFile,
+    IReadOnlyList<LayerTuningReport> Layers);
+
+/// <summary>One layer of <c>kernels tune-quant</c>.</summary>
+internal sealed record LayerTuningReport(string Name, string Operator, double FloatMs, double Int8Ms, double SavedMs, double ErrorAlone, string Precision);

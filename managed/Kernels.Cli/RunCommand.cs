@@ -26,19 +26,50 @@ internal static class RunCommand
         var profile = new Option<bool>("--profile") { Description = "Add a per-layer table: operator, shapes, algorithm, ms, GFLOP/s, share of the total." };
         var tune = new Option<bool>("--tune") { Description = "Choose each convolution's algorithm by measuring the candidates (cached per machine in ~/.cache/kernels/conv-algorithms.json) instead of the cost heuristic." };
         Option<bool> json = KernelsCommand.JsonOption();
+        var precision = new PrecisionOptions();
+        var plan = new Option<string?>("--quant-plan") { Description = "Run 8-bit with a plan from kernels tune-quant (its calibration and the layers it keeps float)." };
         Option<string> component = DeviceRunCommand.ComponentOption();
         var command = new Command("run", "Run a network: median and p90 latency, images/s, optionally per-layer times.")
         {
             model, input, output, threads, iterations, warmup, profile, tune, json, component,
         };
+        foreach (Option option in precision.All)
+        {
+            command.Options.Add(option);
+        }
+
+        command.Options.Add(plan);
         command.SetAction(parse => Execute(
             context, parse.GetValue(model)!, parse.GetValue(input), parse.GetValue(output), parse.GetValue(threads),
-            parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(tune), parse.GetValue(json), parse.GetValue(component)!));
+            parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(tune), parse.GetValue(json), precision.Read(parse), parse.GetValue(plan),
+            parse.GetValue(component)!));
         return command;
     }
 
-    private static int Execute(CliContext context, string model, string? inputPath, string? outputPath, int threads, int iterations, int warmup, bool profile, bool tune, bool json, string component)
+    private static int Execute(
+        CliContext context, string model, string? inputPath, string? outputPath, int threads, int iterations, int warmup, bool profile, bool tune, bool json,
+        PrecisionOptions.Choice precision, string? planPath, string component)
     {
+        (Kernels.Graph.Quantization.QuantizationTable Table, IReadOnlySet<string> FloatLayers)? plan = null;
+        if (planPath is not null)
+        {
+            if (!File.Exists(planPath))
+            {
+                throw new UsageException($"no such quantization plan: {planPath}");
+            }
+
+            try
+            {
+                plan = Kernels.Graph.Quantization.QuantizationPlan.Load(planPath);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new UsageException(e.Message);
+            }
+
+            precision = precision with { Int8 = true, Folder = null };
+        }
+
         CpuTopology topology = CpuTopology.Detect();
         KernelsCommand.CheckThreads(threads, topology.CoreCount);
         BenchModelsCommand.CheckRuns(iterations, warmup);
@@ -63,7 +94,7 @@ internal static class RunCommand
         }
 
         // --component opencl[:N]: on the device; null (cpu, or a device that cannot run it and was not demanded): here, on the CPU.
-        if (DeviceRunCommand.RunOnDevice(context, model, component, inputArray, inputPath, outputPath, iterations, warmup, profile, json) is int exit)
+        if (DeviceRunCommand.RunOnDevice(context, model, component, precision.Int8, inputArray, inputPath, outputPath, iterations, warmup, profile, json) is int exit)
         {
             return exit;
         }
@@ -71,10 +102,15 @@ internal static class RunCommand
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
         using var pin = ThreadAffinity.PinCurrentThread(cores[0]);
         using var workers = new WorkerGroup(threads, cores, "run");
-        var options = new InferenceOptions { Workers = workers, Profile = profile, Tuner = tune ? new Kernels.Cpu.Convolution.ConvolutionTuner() : null };
-        context.WriteProgress(tune ? $"planning {model}, measuring each new convolution shape's algorithms..." : $"planning {model}...");
         OnnxImportedModel? onnx = isZoo ? null : Import(model);
-        using var session = onnx is null ? InferenceSession.FromZoo(model, options) : InferenceSession.Create(onnx.Graph, options);
+        Kernels.Graph.NetworkGraph graph = onnx?.Graph ?? ModelZoo.Create(model);
+        var quantization = plan?.Table ?? precision.Calibrate(context, graph, onnx?.Inputs[0]);
+        var options = new InferenceOptions
+        {
+            Workers = workers, Profile = profile, Tuner = tune ? new Kernels.Cpu.Convolution.ConvolutionTuner() : null, Quantization = quantization, FloatLayers = plan?.FloatLayers,
+        };
+        context.WriteProgress(tune ? $"planning {model}, measuring each new convolution shape's algorithms..." : $"planning {model}...");
+        using var session = InferenceSession.Create(graph, options);
         if (inputArray is not null && session.InputShapes.Count > 1)
         {
             throw new UsageException($"{model} has {session.InputShapes.Count} inputs; --input feeds a single-input network (the others run on seeded random inputs without it).");
@@ -103,7 +139,14 @@ internal static class RunCommand
         var report = new RunReport(
             session.Name, threads, iterations, warmup, stats.MinMs, stats.MedianMs, stats.P90Ms, stats.MeanMs,
             stats.ImagesPerSecond(session.InputShape.N), session.PlanBuildTime.TotalMilliseconds, session.ArenaBytes,
-            session.InputShape.ToString(), session.OutputShape.ToString(), TopClass(result, session.OutputShape), outputPath, layers, stats.AllocatedBytesPerRun);
+            session.InputShape.ToString(), session.OutputShape.ToString(), TopClass(result, session.OutputShape), outputPath, layers, stats.AllocatedBytesPerRun)
+        {
+            Precision = precision.Int8 ? "int8" : "fp32",
+            QuantizedLayers = session.QuantizedLayers,
+            ConversionMs = layers?.Where(l => l.IsConversion).Sum(l => l.Milliseconds),
+            ConversionShare = layers?.Where(l => l.IsConversion).Sum(l => l.Share),
+            SaturatedValues = layers?.Sum(l => l.SaturatedValues),
+        };
         if (json)
         {
             context.Out.WriteLine(JsonSerializer.Serialize(report, CliJsonContext.Default.RunReport));
@@ -115,6 +158,12 @@ internal static class RunCommand
         summary.AddRow(report.Model, threads.ToString(), $"{report.MinMs:0.00}", $"{report.MedianMs:0.00}", $"{report.P90Ms:0.00}",
             $"{report.ImagesPerSecond:0.0}", $"{report.PlanMs:0}", $"{report.ArenaBytes / 1048576.0:0.0}", report.TopClass.ToString());
         context.Console.Write(summary);
+        if (precision.Int8)
+        {
+            context.Out.WriteLine($"int8: {session.QuantizedLayers} layers on 8-bit tensors ({session.LayerCount} steps)" + (layers is null ? "" :
+                $"; quantize/dequantize conversions {report.ConversionMs:0.000} ms per run ({report.ConversionShare:P1} of the layers' time), {report.SaturatedValues} values saturated while quantizing"));
+        }
+
         if (layers is not null)
         {
             var table = new Table();
@@ -278,6 +327,11 @@ internal static class RunCommand
         double total = profile.Sum(static l => l.Milliseconds);
         return profile.Select(l => new LayerReport(
             l.Name, l.Operator, l.InputShape.ToString(), l.OutputShape.ToString(), l.Algorithm, l.Milliseconds, l.Gflops,
-            total > 0 ? l.Milliseconds / total : 0)).ToList();
+            total > 0 ? l.Milliseconds / total : 0)
+        {
+            Quantized = l.Quantized,
+            IsConversion = l.IsConversion,
+            SaturatedValues = l.SaturatedValues,
+        }).ToList();
     }
 }

@@ -115,3 +115,4 @@ public sealed class BlazeFaceFactAttribute : FactAttribute
 {
     public BlazeFaceFactAttribute() => Skip = OptionalDependencies.BlazeFaceSkipReason;
 }
+

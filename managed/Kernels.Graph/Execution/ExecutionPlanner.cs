@@ -4,6 +4,7 @@ using Kernels.Cpu.Convolution;
 using Kernels.Cpu.Layers;
 using Kernels.Graph.Passes;
 using Kernels.Graph.Planning;
+using Kernels.Graph.Quantization;
 
 namespace Kernels.Graph.Execution;
 
@@ -16,7 +17,8 @@ internal sealed record ExecutionPlan(
     int FoldedBatchNorms,
     int FusedActivations,
     int InPlaceConcats,
-    int CopiedConcats);
+    int CopiedConcats,
+    int QuantizedLayers);
 
 /// <summary>
 /// Turns a <see cref="NetworkGraph"/> into executable steps: runs the rewrites, places concat inputs in their
@@ -30,7 +32,9 @@ internal static class ExecutionPlanner
     // offset and pixel stride there.
     private readonly record struct Placement(Value Root, int ChannelOffset, int PixelStride);
 
-    public static ExecutionPlan Build(NetworkGraph graph, KernelIsa isa, int threads, Func<Conv2DDescriptor, ConvolutionAlgorithm>? chooseAlgorithm = null)
+    public static ExecutionPlan Build(
+        NetworkGraph graph, KernelIsa isa, int threads, Func<Conv2DDescriptor, ConvolutionAlgorithm>? chooseAlgorithm = null,
+        QuantizationTable? quantization = null, IReadOnlySet<string>? floatLayers = null)
     {
         List<PlanNode> nodes = PlanGraph.FromGraph(graph);
         foreach (PlanNode n in nodes)
@@ -57,19 +61,22 @@ internal static class ExecutionPlanner
         removed += PlanGraph.FoldPads(nodes, outputs);
         int fused = PlanGraph.FuseActivations(nodes, outputs);
 
-        // Each graph output is written straight into the caller's buffer unless it is a graph input or the same value
-        // as an earlier output: those are copied at the end of the run.
+        // Precision: which layers run on 8-bit tensors, each value's parameters, and the conversions at the borders.
+        var q = QuantizedPlan.Create(nodes, graphInputs, outputs, quantization, floatLayers);
+
         var inputIndex = new Dictionary<Value, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < graphInputs.Length; i++)
         {
             inputIndex[graphInputs[i]] = i;
         }
 
+        // Each float graph output is written straight into the caller's buffer unless it is a graph input or the same
+        // value as an earlier output: those are copied at the end of the run. An 8-bit one is dequantized into it.
         var outputIndex = new Dictionary<Value, int>(ReferenceEqualityComparer.Instance);
         var copies = new List<(Value Source, int Output)>();
         for (int k = 0; k < outputs.Length; k++)
         {
-            if (inputIndex.ContainsKey(outputs[k]) || !outputIndex.TryAdd(outputs[k], k))
+            if (q.IsQuantized(outputs[k]) || inputIndex.ContainsKey(outputs[k]) || !outputIndex.TryAdd(outputs[k], k))
             {
                 copies.Add((outputs[k], k));
             }
@@ -78,13 +85,31 @@ internal static class ExecutionPlanner
         var placements = new Dictionary<Value, Placement>(ReferenceEqualityComparer.Instance);
         var inPlace = new HashSet<PlanNode>(ReferenceEqualityComparer.Instance);
         var pinned = new HashSet<Value>(graphInputs.Concat(outputs), ReferenceEqualityComparer.Instance);
-        int copied = PlaceConcats(nodes, pinned, placements, inPlace);
+        int copied = PlaceConcats(nodes, pinned, placements, inPlace, q);
 
         Placement Place(Value v) => placements.TryGetValue(v, out Placement p) ? p : new Placement(v, 0, v.Shape.C);
         bool External(Value root) => inputIndex.ContainsKey(root) || outputIndex.ContainsKey(root);
 
-        // The executed nodes: in-place concats have no step, their producers already wrote the result.
-        var executed = nodes.Where(n => !inPlace.Contains(n)).ToList();
+        // The executed operations in order: the nodes (in-place concats have no step, their producers already wrote
+        // the result), each conversion right after the producer of what it converts (graph inputs' first).
+        var executed = new List<object>();
+        foreach (QuantizedPlan.Conversion c in q.Conversions.Where(c => inputIndex.ContainsKey(c.From)))
+        {
+            executed.Add(c);
+        }
+
+        foreach (PlanNode n in nodes.Where(n => !inPlace.Contains(n)))
+        {
+            executed.Add(n);
+            executed.AddRange(q.Conversions.Where(c => ReferenceEquals(c.From, n.Output)));
+        }
+
+        // A conversion of a concat's output made in place (no step of its own) follows the concat's last producer.
+        foreach (QuantizedPlan.Conversion c in q.Conversions.Where(c => !executed.Contains(c)))
+        {
+            int last = executed.FindLastIndex(o => o is PlanNode p && ReferenceEquals(Place(p.Output).Root, Place(c.From).Root));
+            executed.Insert(last + 1, c);
+        }
 
         // Lifetimes of the arena tensors (roots that are neither a caller's input nor output), in step indices.
         var lifetimes = new Dictionary<Value, (int First, int Last)>(ReferenceEqualityComparer.Instance);
@@ -101,8 +126,17 @@ internal static class ExecutionPlanner
 
         for (int s = 0; s < executed.Count; s++)
         {
-            executed[s].Inputs.ForEach(v => Touch(v, s));
-            Touch(executed[s].Output, s);
+            switch (executed[s])
+            {
+                case PlanNode n:
+                    n.Inputs.ForEach(v => Touch(v, s));
+                    Touch(n.Output, s);
+                    break;
+                case QuantizedPlan.Conversion c:
+                    Touch(c.From, s);
+                    Touch(c.To, s);
+                    break;
+            }
         }
 
         foreach ((Value source, _) in copies)
@@ -112,7 +146,7 @@ internal static class ExecutionPlanner
 
         Value[] roots = lifetimes.Keys.ToArray();
         ArenaPlan arena = ArenaPlanner.Plan(
-            roots.Select(r => new TensorLifetime(r.Shape.ElementCount * sizeof(float), lifetimes[r].First, lifetimes[r].Last)).ToArray(),
+            roots.Select(r => new TensorLifetime(r.Shape.ElementCount * q.ElementSize(r), lifetimes[r].First, lifetimes[r].Last)).ToArray(),
             ArenaAlignment);
         var rootOffsets = new Dictionary<Value, long>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < roots.Length; i++)
@@ -123,34 +157,59 @@ internal static class ExecutionPlanner
         TensorRef Ref(Value v)
         {
             Placement p = Place(v);
+            long offset = (long)p.ChannelOffset * q.ElementSize(p.Root);
             if (inputIndex.TryGetValue(p.Root, out int i))
             {
-                return new TensorRef(BufferKind.Input, (long)p.ChannelOffset * sizeof(float), i);
+                return new TensorRef(BufferKind.Input, offset, i);
             }
 
             return outputIndex.TryGetValue(p.Root, out int k)
-                ? new TensorRef(BufferKind.Output, (long)p.ChannelOffset * sizeof(float), k)
-                : new TensorRef(BufferKind.Arena, rootOffsets[p.Root] + ((long)p.ChannelOffset * sizeof(float)));
+                ? new TensorRef(BufferKind.Output, offset, k)
+                : new TensorRef(BufferKind.Arena, rootOffsets[p.Root] + offset);
         }
 
         var steps = new List<ExecutionStep>(executed.Count + copies.Count);
         try
         {
-            foreach (PlanNode n in executed)
+            foreach (object op in executed)
             {
-                ExecutionStep step = CreateStep(n, isa, threads, chooseAlgorithm, Ref, Place(n.Output).PixelStride);
-                step.Output = n.Output;
-                step.OutputPlace = (Ref(n.Output), Place(n.Output).PixelStride);
+                ExecutionStep step;
+                if (op is PlanNode n)
+                {
+                    step = q.IsQuantized(n)
+                        ? QuantizedSteps.Create(n, q, isa, Ref, Place(n.Output).PixelStride)
+                        : CreateStep(n, isa, threads, chooseAlgorithm, Ref, Place(n.Output).PixelStride);
+                    step.Output = n.Output;
+                    step.OutputPlace = (Ref(n.Output), Place(n.Output).PixelStride);
+                }
+                else
+                {
+                    var c = (QuantizedPlan.Conversion)op;
+                    step = QuantizedSteps.Convert(c, Ref(c.From), Ref(c.To));
+                }
+
                 steps.Add(step);
+            }
+
+            // An in-place concat has no step: its value is complete once the last step writing a slice of it has run.
+            foreach (PlanNode concat in inPlace)
+            {
+                int last = steps.FindLastIndex(st => st.Output is { } o && concat.Inputs.Any(v => ReferenceEquals(v, o)));
+                if (last >= 0)
+                {
+                    (steps[last].Completes ??= []).Add((concat.Output, Ref(concat.Output)));
+                }
             }
 
             foreach ((Value source, int k) in copies)
             {
-                // An output that is a graph input (the graph computes nothing for it) or repeats an earlier output.
+                // An output that is 8-bit (dequantized into the caller's buffer), a graph input (the graph computes
+                // nothing for it) or repeats an earlier output.
                 TensorShape s = source.Shape;
-                steps.Add(new ConcatCopyStep(
-                    new PlanStepInfo($"{graph.Name}/copy{k}", "Copy", s, s, "memcpy", 0),
-                    [Ref(source)], [s.C], (long)s.N * s.H * s.W, new TensorRef(BufferKind.Output, 0, k), s.C));
+                var target = new TensorRef(BufferKind.Output, 0, k);
+                steps.Add(q.IsQuantized(source)
+                    ? QuantizedSteps.Convert(new QuantizedPlan.Conversion(source, source, q.Parameters(source), Quantize: false), Ref(source), target)
+                    : new ConcatCopyStep(new PlanStepInfo($"{graph.Name}/copy{k}", "Copy", s, s, "memcpy", 0), [Ref(source)], [s.C], (long)s.N * s.H * s.W, target, s.C));
             }
         }
         catch
@@ -159,12 +218,12 @@ internal static class ExecutionPlanner
             throw;
         }
 
-        return new ExecutionPlan(steps.ToArray(), arena.ArenaBytes, arena.TotalTensorBytes, removed, folded, fused, inPlace.Count, copied);
+        return new ExecutionPlan(steps.ToArray(), arena.ArenaBytes, arena.TotalTensorBytes, removed, folded, fused, inPlace.Count, copied, q.QuantizedLayers);
     }
 
     // Decides which concats run without copies: each input is produced by a step that can write with a pixel
     // stride, is read by nothing else and is no graph input or output. Returns how many concats still copy.
-    private static int PlaceConcats(List<PlanNode> nodes, HashSet<Value> pinned, Dictionary<Value, Placement> placements, HashSet<PlanNode> inPlace)
+    private static int PlaceConcats(List<PlanNode> nodes, HashSet<Value> pinned, Dictionary<Value, Placement> placements, HashSet<PlanNode> inPlace, QuantizedPlan q)
     {
         Dictionary<Value, int> uses = PlanGraph.UseCounts(nodes);
         var producers = new Dictionary<Value, PlanNode>(ReferenceEqualityComparer.Instance);
@@ -179,7 +238,8 @@ internal static class ExecutionPlanner
                 && !placements.ContainsKey(v)
                 && producers.TryGetValue(v, out PlanNode? p)
                 && !inPlace.Contains(p)
-                && TakesStride(p));
+                && q.IsQuantized(p) == q.IsQuantized(concat)
+                && (q.IsQuantized(p) ? QuantizedSteps.TakesStride(p) : TakesStride(p)));
             if (!ok)
             {
                 copied++;
@@ -321,6 +381,9 @@ internal static class ExecutionPlanner
 
                 case OperatorKind.Pad:
                     return new PadStep(Info("pad", 0), n.Source.GetAttributes<PadAttributes>(), inShape, x, y, outStride);
+
+                case OperatorKind.QuantizeLinear or OperatorKind.DequantizeLinear or OperatorKind.Requantize:
+                    return new LinearQuantizationStep(Info("linear-quantization", 2.0 * inShape.ElementCount), n.Source, x, y);
 
                 default:
                     throw new NotSupportedException($"Node '{n.Name}': the executor has no {n.Kind} step.");

@@ -40,8 +40,14 @@ internal abstract unsafe class ExecutionStep : IDisposable
 
     public PlanStepInfo Info { get; }
 
+    /// <summary>Values this step clamped at the ends of the 8-bit range, over all runs (quantize steps count them).</summary>
+    public long SaturatedValues { get; protected set; }
+
     /// <summary>The value the step writes (for calibration's observer); null for a step that writes none of the graph's values.</summary>
     public Value? Output { get; set; }
+
+    /// <summary>Values this step completes besides <see cref="Output"/>: an in-place concat whose last slice it writes (dense, at its place).</summary>
+    public List<(Value Value, TensorRef Place)>? Completes { get; set; }
 
     /// <summary>Where <see cref="Output"/> is, and its pixel stride in elements (a concat slice's is the concat's channel count).</summary>
     public (TensorRef Place, int PixelStride) OutputPlace { get; set; }
@@ -54,7 +60,7 @@ internal abstract unsafe class ExecutionStep : IDisposable
 }
 
 /// <summary>What the profile says about a step; fixed at plan time.</summary>
-internal sealed record PlanStepInfo(string Name, string Operator, TensorShape InputShape, TensorShape OutputShape, string Algorithm, double Flops);
+internal sealed record PlanStepInfo(string Name, string Operator, TensorShape InputShape, TensorShape OutputShape, string Algorithm, double Flops, bool Quantized = false);
 
 internal sealed unsafe class ConvolutionStep(PlanStepInfo info, ConvolutionKernel kernel, TensorRef input, TensorRef output) : ExecutionStep(info)
 {

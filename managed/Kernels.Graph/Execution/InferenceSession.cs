@@ -27,6 +27,16 @@ public sealed record InferenceOptions
     /// </summary>
     public int? Cluster { get; init; }
 
+    /// <summary>
+    /// Runs the layers that have 8-bit kernels on uint8 tensors with these parameters (from <see cref="Quantization.Calibrator"/>,
+    /// keyed by value name); only the conversions at the borders of the 8-bit regions (the network input, float-only
+    /// layers such as LRN and softmax, the outputs) change precision. Null: everything in float32.
+    /// </summary>
+    public Quantization.QuantizationTable? Quantization { get; init; }
+
+    /// <summary>With <see cref="Quantization"/>: names of nodes kept in float32 (a tuning plan's choice).</summary>
+    public IReadOnlySet<string>? FloatLayers { get; init; }
+
     /// <summary>The kernel variant; null for <see cref="KernelIsas.Best"/>.</summary>
     public KernelIsa? Isa { get; init; }
 
@@ -48,7 +58,17 @@ public sealed record InferenceOptions
 /// <param name="Algorithm">The kernel that ran it.</param>
 /// <param name="Milliseconds">Mean time per run.</param>
 /// <param name="Gflops">Floating-point rate (work estimate over the mean time).</param>
-public sealed record LayerProfile(string Name, string Operator, TensorShape InputShape, TensorShape OutputShape, string Algorithm, double Milliseconds, double Gflops);
+public sealed record LayerProfile(string Name, string Operator, TensorShape InputShape, TensorShape OutputShape, string Algorithm, double Milliseconds, double Gflops)
+{
+    /// <summary>The layer ran on 8-bit tensors (or is a quantize/dequantize conversion).</summary>
+    public bool Quantized { get; init; }
+
+    /// <summary>For a quantize step: values clamped at the ends of the 8-bit range since the session was created.</summary>
+    public long SaturatedValues { get; init; }
+
+    /// <summary>A conversion between float and 8-bit tensors (its time is the 8-bit path's overhead).</summary>
+    public bool IsConversion => Operator is "Quantize" or "Dequantize";
+}
 
 /// <summary>
 /// A planned network ready to run: passes applied, weights packed, every intermediate tensor placed in one
@@ -96,7 +116,8 @@ public sealed unsafe class InferenceSession : IDisposable
         {
             ConvolutionTuner? tuner = options.Tuner;
             WorkerGroup? workers = _workers;
-            plan = ExecutionPlanner.Build(graph, isa, threads, tuner is null ? null : d => tuner.Choose(d, isa, workers).Algorithm);
+            plan = ExecutionPlanner.Build(
+                graph, isa, threads, tuner is null ? null : d => tuner.Choose(d, isa, workers).Algorithm, options.Quantization, options.FloatLayers);
         }
         catch
         {
@@ -124,6 +145,7 @@ public sealed unsafe class InferenceSession : IDisposable
         FusedActivations = plan.FusedActivations;
         InPlaceConcats = plan.InPlaceConcats;
         CopiedConcats = plan.CopiedConcats;
+        QuantizedLayers = plan.QuantizedLayers;
         _profile = options.Profile;
         _ticks = new long[_steps.Length];
         _arena = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(ArenaBytes, 64), 64);
@@ -202,6 +224,9 @@ public sealed unsafe class InferenceSession : IDisposable
     /// <summary>Concats that copy their inputs.</summary>
     public int CopiedConcats { get; }
 
+    /// <summary>Layers that run on 8-bit tensors (0 without <see cref="InferenceOptions.Quantization"/>).</summary>
+    public int QuantizedLayers { get; }
+
     /// <summary>Executed layers.</summary>
     public int LayerCount => _steps.Length;
 
@@ -222,7 +247,11 @@ public sealed unsafe class InferenceSession : IDisposable
             return _steps.Select((s, i) =>
             {
                 double ms = Stopwatch.GetElapsedTime(0, _ticks[i]).TotalMilliseconds / _profiledRuns;
-                return new LayerProfile(s.Info.Name, s.Info.Operator, s.Info.InputShape, s.Info.OutputShape, s.Info.Algorithm, ms, ms > 0 ? s.Info.Flops / (ms * 1e6) : 0);
+                return new LayerProfile(s.Info.Name, s.Info.Operator, s.Info.InputShape, s.Info.OutputShape, s.Info.Algorithm, ms, ms > 0 ? s.Info.Flops / (ms * 1e6) : 0)
+                {
+                    Quantized = s.Info.Quantized,
+                    SaturatedValues = s.SaturatedValues,
+                };
             }).ToArray();
         }
     }
@@ -356,6 +385,11 @@ public sealed unsafe class InferenceSession : IDisposable
                 if (step.Output is { } value)
                 {
                     observer.Observe(value.Name, value.Shape, buffers[step.OutputPlace.Place], step.OutputPlace.PixelStride);
+                }
+
+                foreach ((Value complete, TensorRef place) in step.Completes ?? [])
+                {
+                    observer.Observe(complete.Name, complete.Shape, buffers[place], complete.Shape.C);
                 }
             }
         }

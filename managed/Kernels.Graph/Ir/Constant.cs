@@ -29,6 +29,9 @@ public enum ConstantRole
 
     /// <summary>The values of a constant tensor used as an activation (<see cref="OperatorKind.ConstantTensor"/>).</summary>
     Tensor,
+
+    /// <summary>A per-channel integer zero point held as float (<see cref="OperatorKind.QuantizeLinear"/> and its kin).</summary>
+    ZeroPoint,
 }
 
 /// <summary>

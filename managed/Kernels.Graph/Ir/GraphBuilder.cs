@@ -16,7 +16,7 @@ namespace Kernels.Graph;
 /// var y = b.Relu(b.Conv(x, outChannels: 64, kernel: 7, stride: 2, padding: 3, weights, bias));
 /// NetworkGraph g = b.Build(b.GlobalAveragePool(y));
 /// </code></example>
-public sealed class GraphBuilder
+public sealed partial class GraphBuilder
 {
     private readonly List<Node> _nodes = [];
     private readonly List<Value> _inputs = [];

@@ -78,4 +78,20 @@ public enum OperatorKind
 
     /// <summary>Padding of the H, W and C axes (constant, edge or reflect); attributes: <see cref="PadAttributes"/>.</summary>
     Pad,
+
+    /// <summary>
+    /// ONNX QuantizeLinear held in float: y = clamp(round_half_even(x / scale[c]) + zeroPoint[c], Min, Max), the integers
+    /// kept as float values; attributes: <see cref="QuantizeAttributes"/>; constants: scale and zero point, each [C].
+    /// </summary>
+    QuantizeLinear,
+
+    /// <summary>ONNX DequantizeLinear of integers held in float: y = (x − zeroPoint[c])·scale[c]; no attributes; constants: scale and zero point, each [C].</summary>
+    DequantizeLinear,
+
+    /// <summary>
+    /// An integer accumulator (held exactly in float) to 8 bits, as ONNX runtimes requantize QLinearConv and QLinearMatMul:
+    /// y = clamp(round_half_even(x·multiplier[c]) + zeroPoint[c], Min, Max); attributes: <see cref="QuantizeAttributes"/>;
+    /// constants: multiplier and zero point, each [C].
+    /// </summary>
+    Requantize,
 }

@@ -52,7 +52,8 @@ public static class ShapeInference
             c.InputCount(inputs, 1);
         }
 
-        if (kind is not (OperatorKind.Conv or OperatorKind.BatchNormalization or OperatorKind.FullyConnected or OperatorKind.ChannelAffine))
+        if (kind is not (OperatorKind.Conv or OperatorKind.BatchNormalization or OperatorKind.FullyConnected or OperatorKind.ChannelAffine
+            or OperatorKind.QuantizeLinear or OperatorKind.DequantizeLinear or OperatorKind.Requantize))
         {
             c.ConstantCount(constants, 0, 0);
         }
@@ -176,6 +177,20 @@ public static class ShapeInference
                 return d.Apply(x);
             }
 
+            case OperatorKind.QuantizeLinear or OperatorKind.Requantize or OperatorKind.DequantizeLinear:
+                if (kind == OperatorKind.DequantizeLinear)
+                {
+                    c.NoAttributes(attributes);
+                }
+                else
+                {
+                    c.Validate(c.Attributes<QuantizeAttributes>(attributes).Validate);
+                }
+
+                c.ConstantCount(constants, 2, 2);
+                c.Vector(constants[0], ConstantRole.Scale, x.C, kind == OperatorKind.Requantize ? "multiplier" : "scale");
+                c.Vector(constants[1], ConstantRole.ZeroPoint, x.C, "zero point");
+                return x;
             default:
                 throw c.Error("unknown operator.");
         }

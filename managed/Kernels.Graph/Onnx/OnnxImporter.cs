@@ -1,6 +1,7 @@
 using System.Globalization;
 using Kernels.Core;
 using Kernels.Cpu.Layers;
+using Kernels.Graph.Quantization;
 
 namespace Kernels.Graph.Onnx;
 
@@ -8,7 +9,13 @@ namespace Kernels.Graph.Onnx;
 /// <param name="Graph">The NHWC graph.</param>
 /// <param name="Inputs">The ONNX graph inputs fed at run time (bound and initializer inputs excluded), in ONNX order.</param>
 /// <param name="Outputs">The ONNX graph outputs, in ONNX order.</param>
-public sealed record OnnxImportedModel(NetworkGraph Graph, IReadOnlyList<OnnxTensorLayout> Inputs, IReadOnlyList<OnnxTensorLayout> Outputs);
+/// <param name="Quantization">
+/// The quantization parameters a QDQ model carries (QuantizeLinear → DequantizeLinear pairs on activations, folded away in
+/// the float graph), keyed by the IR value each pair annotates and converted to uint8; null when the model has none.
+/// Pass it as <c>InferenceOptions.Quantization</c> to run the model in 8 bits with the model's own parameters.
+/// </param>
+public sealed record OnnxImportedModel(
+    NetworkGraph Graph, IReadOnlyList<OnnxTensorLayout> Inputs, IReadOnlyList<OnnxTensorLayout> Outputs, QuantizationTable? Quantization = null);
 
 /// <summary>
 /// Maps an ONNX model (NCHW semantics) onto the NHWC graph IR. Every imported tensor keeps its ONNX dimensions and
@@ -21,7 +28,7 @@ public sealed record OnnxImportedModel(NetworkGraph Graph, IReadOnlyList<OnnxTen
 /// <see cref="NotSupportedException"/> naming the node and its operator, at import, so a graph that imports runs.
 /// Opsets 9 to 17 of the default domain.
 /// </summary>
-public static class OnnxImporter
+public static partial class OnnxImporter
 {
     /// <summary>The lowest default-domain opset accepted.</summary>
     public const long MinOpset = 9;
@@ -35,7 +42,8 @@ public static class OnnxImporter
         "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "Div",
         "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "Identity", "LRN", "LeakyRelu",
         "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape", "Shape", "Sigmoid", "Softmax", "Squeeze", "Sub",
-        "Transpose", "Unsqueeze",
+        "Transpose", "Unsqueeze", "QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
+        "MatMulInteger",
     ];
 
     /// <summary>Reads and imports an .onnx file.</summary>
@@ -94,7 +102,7 @@ public static class OnnxImporter
 
     private static string Dims(IEnumerable<long> dims) => $"[{string.Join(", ", dims)}]";
 
-    private sealed class Importer
+    private sealed partial class Importer
     {
         private readonly OnnxModel _model;
         private readonly IReadOnlyDictionary<string, OnnxTensor> _bound;
@@ -143,6 +151,7 @@ public static class OnnxImporter
                 _graphInputs[input.Name] = input;
             }
 
+            IndexConsumers();
             foreach (OnnxNode node in _model.Graph.Nodes)
             {
                 _node = node;
@@ -186,7 +195,7 @@ public static class OnnxImporter
 
             var ordered = _inputLayouts.OrderBy(l => IndexOfInput(l.OnnxName)).ToList();
             NetworkGraph graph = _builder.Build(outputs.Select(o => o.Value).ToArray());
-            return new OnnxImportedModel(graph, ordered, outputs);
+            return new OnnxImportedModel(graph, ordered, outputs, QuantizationTable());
         }
 
         private int IndexOfInput(string name)
@@ -276,6 +285,12 @@ public static class OnnxImporter
                 case "Mul":
                 case "Div": ImportBinary(); return;
                 case "Pad": ImportPad(); return;
+                case "QuantizeLinear": ImportQuantizeLinear(); return;
+                case "DequantizeLinear": ImportDequantizeLinear(); return;
+                case "QLinearConv": ImportQLinearConv(); return;
+                case "ConvInteger": ImportConvInteger(); return;
+                case "QLinearMatMul": ImportQLinearMatMul(); return;
+                case "MatMulInteger": ImportMatMulInteger(); return;
                 default: throw Unsupported("the operator is not supported");
             }
         }
@@ -353,9 +368,10 @@ public static class OnnxImporter
                 throw Unsupported($"input '{name}' is neither a graph input nor the output of an earlier node");
             }
 
-            if (info.Kind != OnnxValueKind.Tensor || info.ElementType != OnnxDataType.Float)
+            // 8-bit inputs (of the integer operators) are held as float values.
+            if (info.Kind != OnnxValueKind.Tensor || info.ElementType is not (OnnxDataType.Float or OnnxDataType.UInt8 or OnnxDataType.Int8))
             {
-                throw Unsupported($"graph input '{name}' is {info.Kind} of {info.ElementType}; only float tensors are supported");
+                throw Unsupported($"graph input '{name}' is {info.Kind} of {info.ElementType}; only float, uint8 and int8 tensors are supported");
             }
 
             if (info.Shape is null || info.Shape.Any(d => d.Value is null or < 1 or > int.MaxValue))
@@ -1077,12 +1093,23 @@ public static class OnnxImporter
         {
             OnlyOutputs(1);
             Imported x = Spatial(0);
-            OnnxTensor w = RequiredConstant(1);
-            if (w.Dims.Count != 4)
-            {
-                throw Unsupported($"the weights '{w.Name}' are [{string.Join(", ", w.Dims)}]; only 2-D convolution (4-D weights) is supported");
-            }
+            OnnxTensor w = ConvWeights(1);
+            float[]? bias = ConstantInput(2) is { } b ? Vector(b, (int)w.Dims[0], "bias") : null;
+            DefineNchw(Convolution(x, w, Floats(w), bias, IrName()));
+        }
 
+        /// <summary>The constant 4-D (OIHW) weights at input <paramref name="index"/>.</summary>
+        private OnnxTensor ConvWeights(int index)
+        {
+            OnnxTensor w = RequiredConstant(index);
+            return w.Dims.Count == 4
+                ? w
+                : throw Unsupported($"the weights '{w.Name}' are [{string.Join(", ", w.Dims)}]; only 2-D convolution (4-D weights) is supported");
+        }
+
+        /// <summary>The node's convolution (attributes from the node) of <paramref name="x"/> with OIHW weights <paramref name="src"/> of the shape of <paramref name="w"/>.</summary>
+        private Value Convolution(Imported x, OnnxTensor w, float[] src, float[]? biasValues, string name)
+        {
             int m = (int)w.Dims[0], cPerGroup = (int)w.Dims[1], kh = (int)w.Dims[2], kw = (int)w.Dims[3];
             int[]? kernel = IntsAttribute("kernel_shape", 2);
             if (kernel is not null && (kernel[0] != kh || kernel[1] != kw))
@@ -1097,7 +1124,6 @@ public static class OnnxImporter
                 x.Value.Shape.H, x.Value.Shape.W, ((kh - 1) * dilations[0]) + 1, ((kw - 1) * dilations[1]) + 1, strides[0], strides[1]);
 
             // OIHW -> OHWI.
-            float[] src = Floats(w);
             var ohwi = new float[src.Length];
             for (int o = 0; o < m; o++)
             {
@@ -1113,8 +1139,8 @@ public static class OnnxImporter
                 }
             }
 
-            Constant weights = MakeConstant("weights", ConstantRole.Weights, [m, kh, kw, cPerGroup], ohwi);
-            Constant? bias = ConstantInput(2) is { } b ? MakeConstant("bias", ConstantRole.Bias, [m], Vector(b, m, "bias")) : null;
+            var weights = new Constant($"{name}.weights", ConstantRole.Weights, [m, kh, kw, cPerGroup], ohwi);
+            Constant? bias = biasValues is null ? null : new Constant($"{name}.bias", ConstantRole.Bias, [m], biasValues);
             var descriptor = new Conv2DDescriptor
             {
                 Batch = x.Value.Shape.N,
@@ -1134,8 +1160,7 @@ public static class OnnxImporter
                 DilationWidth = dilations[1],
                 Groups = group,
             };
-            Value y = _builder.Conv(x.Value, descriptor, weights, bias, IrName());
-            DefineNchw(y);
+            return _builder.Conv(x.Value, descriptor, weights, bias, name);
         }
 
         private void ImportPool()
@@ -1487,12 +1512,20 @@ public static class OnnxImporter
         private void ImportMatMul()
         {
             OnlyOutputs(1);
-            Imported a = ActivationAnyLayout(0);
-            OnnxTensor b = RequiredConstant(1);
+            Define(MatMul(ActivationAnyLayout(0), RequiredConstant(1), IrName()));
+        }
+
+        /// <summary>A × B for a constant B (a matrix, or a stack of equal matrices that broadcasts as one).</summary>
+        private Imported MatMul(Imported a, OnnxTensor b, string name)
+        {
+            if (b.Dims.Count > 2)
+            {
+                b = SingleMatrix(b);
+            }
+
             if (a.Rank <= 2)
             {
-                Define(FullyConnected(a, b, transposed: false, alpha: 1f, bias: null, IrName()));
-                return;
+                return FullyConnected(a, b, transposed: false, alpha: 1f, bias: null, name);
             }
 
             // [..., M, K] × [K, N]: one product per row of the leading axes, when the rows are contiguous.
@@ -1502,8 +1535,24 @@ public static class OnnxImporter
             }
 
             long rows = a.Dims[..^1].Aggregate(1L, (p, d) => p * d);
-            Imported product = FullyConnected(ReshapeTo(a, [rows, a.Dims[^1]], IrName() + "/matrix"), b, transposed: false, alpha: 1f, bias: null, IrName() + "/product");
-            Define(ReshapeTo(product, [.. a.Dims[..^1], product.Dims[1]], IrName()));
+            Imported product = FullyConnected(ReshapeTo(a, [rows, a.Dims[^1]], name + "/matrix"), b, transposed: false, alpha: 1f, bias: null, name + "/product");
+            return ReshapeTo(product, [.. a.Dims[..^1], product.Dims[1]], name);
+        }
+
+        /// <summary>The one matrix of a stack [..., K, N] whose matrices are all equal (so it broadcasts over any batch).</summary>
+        private OnnxTensor SingleMatrix(OnnxTensor b)
+        {
+            float[] values = Floats(b);
+            long k = b.Dims[^2], n = b.Dims[^1], size = k * n;
+            for (long i = size; i < values.LongLength; i++)
+            {
+                if (values[i] != values[i % size])
+                {
+                    throw Unsupported($"B '{b.Name}' {Dims(b.Dims)} is a stack of different matrices; only one matrix (or a stack of equal ones) is supported");
+                }
+            }
+
+            return OnnxTensor.FromFloats(b.Name, [k, n], values[..(int)size]);
         }
 
         private void ImportPad()

@@ -74,7 +74,10 @@ public sealed class OnnxTensor
         return Read(new OnnxWireReader(bytes, 0, bytes.Length, "TensorProto"));
     }
 
-    /// <summary>The elements as float: Float exactly, Float16 and BFloat16 widened (exactly).</summary>
+    /// <summary>
+    /// The elements as float: Float exactly, Float16 and BFloat16 widened (exactly), Double rounded, and the integer types
+    /// up to 32 bits (the tensors of the quantized operators) converted, exactly while their magnitude is below 2^24.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The tensor holds another type.</exception>
     public float[] ToFloatArray()
     {
@@ -106,6 +109,23 @@ public sealed class OnnxTensor
                 for (int i = 0; i < result.Length; i++)
                 {
                     result[i] = BitConverter.Int32BitsToSingle(Bits16(i) << 16);
+                }
+
+                break;
+            case OnnxDataType.Double:
+                double[] wide = ToDoubleArray();
+                for (int i = 0; i < result.Length; i++)
+                {
+                    result[i] = (float)wide[i];
+                }
+
+                break;
+            case OnnxDataType.UInt8 or OnnxDataType.Int8 or OnnxDataType.UInt16 or OnnxDataType.Int16 or OnnxDataType.Int32 or OnnxDataType.Bool:
+                // The integer tensors of the quantized operators, held as float values: exact up to 2^24.
+                int[] integers = ToInt32Array();
+                for (int i = 0; i < result.Length; i++)
+                {
+                    result[i] = integers[i];
                 }
 
                 break;
@@ -244,6 +264,29 @@ public sealed class OnnxTensor
     /// <exception cref="ArgumentException">The element count does not match the dimensions.</exception>
     public static OnnxTensor FromFloats(string name, IReadOnlyList<long> dims, float[] values) =>
         new(name, OnnxDataType.Float, Checked(dims, values.LongLength), values.LongLength, null, values, [], [], [], [], []);
+
+    /// <summary>An integer tensor of an 8-, 16- or 32-bit type over values (its int32_data, as ONNX stores the narrow types).</summary>
+    /// <exception cref="ArgumentException">The type is not such an integer type, or a value is outside it.</exception>
+    public static OnnxTensor FromIntegers(string name, OnnxDataType type, IReadOnlyList<long> dims, int[] values)
+    {
+        (long min, long max) = type switch
+        {
+            OnnxDataType.UInt8 => (byte.MinValue, byte.MaxValue),
+            OnnxDataType.Int8 => (sbyte.MinValue, sbyte.MaxValue),
+            OnnxDataType.UInt16 => (ushort.MinValue, ushort.MaxValue),
+            OnnxDataType.Int16 => (short.MinValue, short.MaxValue),
+            OnnxDataType.Int32 => (int.MinValue, int.MaxValue),
+            _ => throw new ArgumentException($"ONNX tensor '{name}': {type} is not an integer type of 32 bits or fewer.", nameof(type)),
+        };
+        int bad = Array.FindIndex(values, v => v < min || v > max);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"ONNX tensor '{name}': element {bad} = {values[bad]} is outside {type}.", nameof(values));
+        }
+
+        return new(name, type, Checked(dims, values.LongLength), values.LongLength, null, [], values, [], [], [], []);
+    }
+
 
     /// <summary>An int64 tensor made in memory (constant folding: shapes).</summary>
     /// <exception cref="ArgumentException">The element count does not match the dimensions.</exception>

@@ -8,7 +8,7 @@ namespace Kernels.Graph.Reference;
 /// oracle that whole-network checks compare the optimized executor with. Deliberately shares no code with the
 /// kernels (no im2col, no blocking, no vectors), so a bug there cannot hide here; speed is not a goal.
 /// </summary>
-public static class ReferenceExecutor
+public static partial class ReferenceExecutor
 {
     /// <summary>Runs the graph and returns its outputs by name.</summary>
     /// <param name="graph">The graph.</param>
@@ -93,6 +93,7 @@ public static class ReferenceExecutor
             OperatorKind.Dropout or OperatorKind.Flatten => (double[])x[0].Clone(),
             OperatorKind.Sigmoid => Array.ConvertAll(x[0], v => 1.0 / (1.0 + Math.Exp(-v))),
             OperatorKind.HardSigmoid => HardSigmoid(node.GetAttributes<HardSigmoidAttributes>(), x[0]),
+            OperatorKind.QuantizeLinear or OperatorKind.DequantizeLinear or OperatorKind.Requantize => LinearQuantization(node, s.C, x[0]),
             _ => throw new NotSupportedException($"Node '{node.Name}': the reference executor has no {node.Kind}."),
         };
     }

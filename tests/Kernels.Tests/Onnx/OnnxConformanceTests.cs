@@ -21,6 +21,18 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
     /// <summary>Node tests that pass on the reference executor but not on the optimized session (asserted on the reference only).</summary>
     private static readonly HashSet<string> OptimizedKnownFailures = new(StringComparer.Ordinal);
 
+    /// <summary>The integer operators of issue 5; their node tests are listed on their own.</summary>
+    private static readonly HashSet<string> IntegerOperators =
+        new(["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger"], StringComparer.Ordinal);
+
+    /// <summary>The int8 node tests that must import and pass (all of libonnx-testdata's except DynamicQuantizeLinear's).</summary>
+    private static readonly string[] RequiredIntegerTests =
+    [
+        "test_quantizelinear", "test_quantizelinear_axis", "test_dequantizelinear", "test_dequantizelinear_axis", "test_qlinearconv",
+        "test_qlinearmatmul_2D", "test_qlinearmatmul_3D", "test_basic_convinteger", "test_convinteger_with_padding",
+        "test_convinteger_without_padding", "test_matmulinteger",
+    ];
+
     /// <summary>Imports one test with its non-first inputs bound (weights are inputs in ONNX's node tests).</summary>
     private static OnnxImportedModel Import(OnnxTestCase test, OnnxTestDataSet set, out OnnxModel model)
     {
@@ -134,6 +146,8 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
         var optimizedFailures = new List<string>();
         var coverage = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var reasons = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var integerPassed = new List<string>();
+        var bothPassed = new HashSet<string>(StringComparer.Ordinal);
         foreach (OnnxTestCase test in OnnxTestData.NodeTests())
         {
             if (test.DataSets.Count == 0)
@@ -211,6 +225,14 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
             if (optimizedFailure is null)
             {
                 optimizedPassed++;
+                if (failure is null)
+                {
+                    bothPassed.Add(test.Name);
+                    if (model.Graph.Nodes.Any(n => IntegerOperators.Contains(n.OpType)))
+                    {
+                        integerPassed.Add(test.Name);
+                    }
+                }
             }
             else if (!OptimizedKnownFailures.Contains(test.Name))
             {
@@ -224,6 +246,7 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
 
         output.WriteLine($"ONNX node tests: {supported} supported, {passed} passed, {unsupported} unsupported.");
         output.WriteLine($"Optimized executor: {optimizedSupported} planned, {optimizedPassed} passed.");
+        output.WriteLine($"Integer operator tests passed on both executors ({integerPassed.Count}): {string.Join(", ", integerPassed)}");
         output.WriteLine("Operator coverage (supported tests per operator): " + string.Join(", ", coverage.Select(kv => $"{kv.Key} {kv.Value}")));
         output.WriteLine("Most frequent unsupported reasons:");
         foreach (var kv in reasons.OrderByDescending(kv => kv.Value).Take(15))
@@ -244,5 +267,7 @@ public sealed class OnnxConformanceTests(ITestOutputHelper output)
         Assert.True(supported > 0, "no node test was supported");
         Assert.Empty(failures);
         Assert.Empty(optimizedFailures);
+        var available = OnnxTestData.NodeTests().Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        Assert.All(RequiredIntegerTests.Where(available.Contains), t => Assert.Contains(t, bothPassed));
     }
 }

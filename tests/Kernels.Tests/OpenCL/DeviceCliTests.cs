@@ -71,6 +71,7 @@ public sealed class DeviceCliTests : IDisposable
 
     [Theory]
     [InlineData("unknown component", "run", "squeezenet", "--component", "gpu")]
+    [InlineData("the OpenCL executor runs float32", "run", "squeezenet", "--component", "opencl", "--precision", "int8")]
     [InlineData("--mode must be normal or exhaustive", "tune-cl", "squeezenet", "--mode", "fast")]
     [InlineData("neither a zoo network", "tune-cl", "nosuchnet")]
     public void BadUsageIsOneLineAndExitCode2(string message, params string[] args)

@@ -1,0 +1,178 @@
+using Kernels.Core;
+using Kernels.Core.Threading;
+using Kernels.Cpu;
+using Kernels.Cpu.Convolution;
+using Kernels.Cpu.Quantized;
+using Xunit;
+using static Kernels.Tests.Quantized.QuantizedLayerReference;
+
+namespace Kernels.Tests.Quantized;
+
+/// <summary>
+/// int8 convolution against (a) the integer reference, bit-exact, poison between channel slices untouched, and
+/// (b) the fp32 convolution on the dequantized input, weights and bias, within one output step. Why one step:
+/// the integer result is the real result on those dequantized operands (the int32 sum is exact) times a Q31
+/// multiplier (relative error below 2^−30), rounded once: within ½ step plus a negligible term; the fp32 layer's
+/// result quantized is within ½ step plus its float rounding. Every case runs on every ISA variant this machine
+/// executes (the default, AVX-512, AVX2, AdvSimd through the shim; with DOTNET_ switches off, the scalar paths)
+/// with 1 and 2 threads.
+/// </summary>
+public sealed class QuantizedConvolutionTests
+{
+    private static readonly Conv2DDescriptor[] Cases =
+    [
+        // 1x1 stride 1: the direct GEMM on the activation rows; batch 2, written into a channel slice.
+        Conv2DDescriptor.Create(5, 7, 13, 11, 1) with { Batch = 2, OutputPixelStride = 16 },
+        Conv2DDescriptor.Create(1, 1, 20, 9, 1, activation: Activation.Relu),
+        Conv2DDescriptor.Create(9, 9, 8, 6, 1, stride: 2),
+        Conv2DDescriptor.Create(6, 5, 3, 7, 3, stride: 1, padding: 1, activation: Activation.Relu6),
+        Conv2DDescriptor.Create(11, 10, 3, 16, 3, stride: 2, padding: 1, activation: Activation.Relu),
+        Conv2DDescriptor.Create(7, 7, 6, 4, 3, stride: 2, padding: 1, groups: 2),
+        new Conv2DDescriptor
+        {
+            InputHeight = 9, InputWidth = 8, InputChannels = 5, OutputChannels = 3, KernelHeight = 5, KernelWidth = 3,
+            PadTop = 2, PadBottom = 1, PadLeft = 0, PadRight = 2, DilationHeight = 2, StrideWidth = 2, OutputPixelStride = 5,
+        },
+
+        // Depthwise: 3x3 stride 1 and 2 (channels past a multiple of 16, below 16, slices), 5x5, 1x1 spatial.
+        Conv2DDescriptor.Create(8, 9, 19, 19, 3, stride: 1, padding: 1, groups: 19, activation: Activation.Relu) with { Batch = 2 },
+        Conv2DDescriptor.Create(9, 11, 40, 40, 3, stride: 2, padding: 1, groups: 40) with { OutputPixelStride = 48 },
+        Conv2DDescriptor.Create(6, 6, 7, 7, 3, stride: 1, padding: 1, groups: 7, activation: Activation.Relu6),
+        Conv2DDescriptor.Create(10, 9, 32, 32, 5, stride: 2, padding: 2, groups: 32),
+        Conv2DDescriptor.Create(1, 1, 24, 24, 3, stride: 1, padding: 1, groups: 24),
+        Conv2DDescriptor.Create(7, 6, 16, 16, 3, stride: 1, padding: 0, groups: 16),
+    ];
+
+    public static TheoryData<int> CaseIndices()
+    {
+        var data = new TheoryData<int>();
+        for (int i = 0; i < Cases.Length; i++)
+        {
+            data.Add(i);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseIndices))]
+    public unsafe void MatchesIntegerReferenceAndFp32(int index)
+    {
+        var d = Cases[index];
+        var rng = new Random(1000 + index);
+        var qi = new QuantizationParameters(0.03f, 117);
+        byte[] x = RandomBytes(rng, d.InputLength);
+        float[] weights = TestData.RandomFloats(rng, (int)d.WeightsLength);
+        float[] bias = TestData.RandomFloats(rng, d.OutputChannels);
+
+        // The fp32 layer on dequantized operands, twice: once to find the output range, once to compare.
+        var qoProbe = new QuantizationParameters(1f, 0);
+        var probe = QuantizeLayer(weights, d.OutputChannels, bias, qi, qoProbe);
+        float[] fp32 = Fp32(d with { Activation = Activation.None }, Dequantize(x, qi), probe.DequantizedWeights(d.ReductionLength), probe.DequantizedBias(qi));
+        var qo = RangeOf(fp32.Where((_, i) => i % d.EffectiveOutputPixelStride < d.OutputChannels));
+        var layer = QuantizeLayer(weights, d.OutputChannels, bias, qi, qo);
+        fp32 = Fp32(d, Dequantize(x, qi), layer.DequantizedWeights(d.ReductionLength), layer.DequantizedBias(qi));
+        byte[] reference = QuantizedLayerReference.Convolution(d, x, qi, layer, qo);
+        long pixels = (long)d.Batch * d.OutputHeight * d.OutputWidth;
+
+        using var two = new WorkerGroup(2);
+        foreach (KernelIsa? isa in Isas)
+        {
+            using var conv = QuantizedConvolutions.Create(d, weights, bias, qi, qo, isa);
+            Assert.Equal(layer.WeightScales.Select(static s => (float)s), conv.WeightScales);
+            foreach (var workers in new[] { null, two })
+            {
+                byte[] y = Poisoned(d.OutputLength);
+                fixed (byte* px = x)
+                fixed (byte* py = y)
+                {
+                    conv.Run(px, py, workers);
+                }
+
+                AssertLayer($"{conv.Name} ({isa?.ToString() ?? "default"}, {workers?.ThreadCount ?? 1} threads) on {d}", y, reference, fp32, qo, pixels, d.OutputChannels, d.EffectiveOutputPixelStride);
+            }
+        }
+    }
+
+    [Fact]
+    public void ChoosesTheAlgorithmByShape()
+    {
+        var qi = new QuantizationParameters(0.02f, 128);
+        var qo = new QuantizationParameters(0.05f, 10);
+        string Name(Conv2DDescriptor d)
+        {
+            using var conv = QuantizedConvolutions.Create(d, new float[d.WeightsLength], null, qi, qo);
+            return conv.Name;
+        }
+
+        Assert.StartsWith("qu8-conv-1x1-", Name(Conv2DDescriptor.Create(4, 4, 8, 8, 1)));
+        Assert.StartsWith("qu8-conv-im2col-", Name(Conv2DDescriptor.Create(4, 4, 8, 8, 1, stride: 2)));
+        Assert.StartsWith("qu8-conv-im2col-", Name(Conv2DDescriptor.Create(8, 8, 3, 8, 3, stride: 2, padding: 1)));
+        Assert.StartsWith("qu8-dwconv-3x3-", Name(Conv2DDescriptor.Create(8, 8, 8, 8, 3, padding: 1, groups: 8)));
+        Assert.StartsWith("qu8-dwconv-kxk-", Name(Conv2DDescriptor.Create(8, 8, 8, 8, 5, padding: 2, groups: 8)));
+    }
+
+    [Fact]
+    public unsafe void RejectsBadInputBeforeAllocating()
+    {
+        var d = Conv2DDescriptor.Create(6, 6, 4, 8, 3, padding: 1);
+        var qi = new QuantizationParameters(0.02f, 128);
+        var qo = new QuantizationParameters(0.05f, 10);
+        var w = new float[d.WeightsLength];
+        var e = Assert.Throws<ArgumentException>(() => QuantizedConvolutions.Create(d, new float[3], null, qi, qo));
+        Assert.Equal("weights", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => QuantizedConvolutions.Create(d with { StrideHeight = 0 }, w, null, qi, qo));
+        Assert.Equal("StrideHeight", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => QuantizedConvolutions.Create(d, w, new float[3], qi, qo));
+        Assert.Equal("bias", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => QuantizedConvolutions.Create(d, w, null, qi with { DataType = DataType.Int8, ZeroPoint = 0 }, qo));
+        Assert.Contains("uint8", e.Message);
+        e = Assert.Throws<ArgumentException>(() => QuantizedConvolutions.Create(d, w, null, qi with { Scale = 0 }, qo));
+        Assert.Contains("input", e.Message);
+        var wNaN = new float[d.WeightsLength];
+        wNaN[5] = float.NaN;
+        e = Assert.Throws<ArgumentException>(() => QuantizedConvolutions.Create(d, wNaN, null, qi, qo));
+        Assert.Contains("weights[5]", e.Message);
+
+        // A scale ratio at or above 1: the output scale too small for the weights (requantization is a right shift).
+        var big = Enumerable.Repeat(100f, (int)d.WeightsLength).ToArray();
+        e = Assert.Throws<ArgumentException>(() => QuantizedConvolutions.Create(d, big, null, qi, qo with { Scale = 0.001f }));
+        Assert.Equal("output", e.ParamName);
+        var leaky = Assert.Throws<NotSupportedException>(() => QuantizedConvolutions.Create(d with { Activation = Activation.LeakyRelu }, w, null, qi, qo));
+        Assert.Contains("LeakyRelu", leaky.Message);
+
+        using var conv = QuantizedConvolutions.Create(d, w, null, qi, qo);
+        var input = new byte[d.InputLength];
+        var output = new byte[d.OutputLength];
+        Assert.Throws<ArgumentException>(() => conv.Run(input.AsSpan(1), output));
+        Assert.Throws<ArgumentException>(() => conv.Run(input, output.AsSpan(1)));
+        Assert.Throws<ArgumentNullException>(() => conv.Run(null, (byte*)1));
+        conv.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => conv.Run(input, output));
+    }
+
+    [Fact]
+    public unsafe void SteadyStateAllocatesNothing()
+    {
+        var qi = new QuantizationParameters(0.02f, 128);
+        var qo = new QuantizationParameters(0.05f, 10);
+        var rng = new Random(5);
+        foreach (var d in new[] { Cases[0], Cases[4], Cases[8] })
+        {
+            using var conv = QuantizedConvolutions.Create(d, TestData.RandomFloats(rng, (int)d.WeightsLength), null, qi, qo);
+            var x = RandomBytes(rng, d.InputLength);
+            var y = new byte[d.OutputLength];
+            using var workers = new WorkerGroup(2);
+            SteadyState.AssertAllocatesNothing(() => conv.Run(x, y), conv.Name);
+            SteadyState.AssertAllocatesNothing(() => conv.Run(x, y, workers), conv.Name + " on 2 threads");
+        }
+    }
+
+    private static float[] Fp32(Conv2DDescriptor d, float[] x, float[] w, float[] bias)
+    {
+        using var conv = Convolutions.Create(d, w, bias, ConvolutionAlgorithm.Auto);
+        var y = new float[d.OutputLength];
+        conv.Run(x, y);
+        return y;
+    }
+}
