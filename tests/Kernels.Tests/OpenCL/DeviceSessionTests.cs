@@ -152,6 +152,20 @@ public sealed class DeviceSessionTests(OpenCLFixture fixture, ITestOutputHelper 
     }
 
     [OpenCLFact]
+    public void TwoInputsAndAnOutputThatIsAnInputRunInTheGraphsOrder()
+    {
+        var b = new Blocks("two-inputs", seed: 13);
+        Value a = b.G.Input("a", new TensorShape(1, 7, 5, 6));
+        Value c = b.G.Input("c", new TensorShape(1, 7, 5, 3));
+        Value sum = b.G.Add(b.Conv(a, 8, 3, padding: 1), b.Conv(c, 8, 1));
+        NetworkGraph graph = b.G.Build(b.G.MaxPool(sum, kernel: 2, stride: 2, ceilMode: true), c, sum);
+
+        using DeviceSession session = AssertMatchesReference(graph);
+        Assert.Equal(["a", "c"], session.InputNames);
+        Assert.Equal(3, session.OutputShapes.Count);
+    }
+
+    [OpenCLFact]
     public void ProfileHasOneDeviceTimePerLayer()
     {
         var b = new Blocks("profiled", seed: 7);
