@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Kernels.Cli;
 
-/// <summary>The command tree: <c>devices</c>, <c>run</c>, <c>tune-quant</c>, <c>bench peak</c>, <c>bench gemm</c>, <c>bench conv</c>, <c>bench models</c>.</summary>
+/// <summary>The command tree: <c>devices</c>, <c>run</c>, <c>tune-quant</c>, <c>quantize</c>, <c>tune-cl</c>, <c>bench peak</c>, <c>bench gemm</c>, <c>bench conv</c>, <c>bench models</c>.</summary>
 internal static class KernelsCommand
 {
     public static RootCommand Create(CliContext context)
@@ -21,6 +21,7 @@ internal static class KernelsCommand
             RunCommand.Create(context),
             TuneQuantCommand.Create(context),
             QuantizeCommand.Create(context),
+            TuneClCommand.Create(context),
             bench,
         };
     }

@@ -36,18 +36,29 @@ internal sealed record LatencyStats(int Iterations, double MinMs, double MedianM
             }
         }
 
+        return Measure(Run, session.ResetProfile, warmup, iterations, progress);
+    }
+
+    /// <summary>
+    /// Times <paramref name="iterations"/> calls of <paramref name="run"/> (one whole inference, on any component) after
+    /// <paramref name="warmup"/> untimed ones, calling <paramref name="resetProfile"/> in between so a profile leaves the warm-up out.
+    /// </summary>
+    public static LatencyStats Measure(Action run, Action resetProfile, int warmup, int iterations, Action<int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(resetProfile);
         for (int i = 0; i < warmup; i++)
         {
-            Run();
+            run();
         }
 
-        session.ResetProfile();
+        resetProfile();
         var times = new double[iterations];
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
         for (int i = 0; i < iterations; i++)
         {
             long start = Stopwatch.GetTimestamp();
-            Run();
+            run();
             times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             progress?.Invoke(i + 1);
         }

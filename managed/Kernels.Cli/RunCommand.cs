@@ -28,9 +28,10 @@ internal static class RunCommand
         Option<bool> json = KernelsCommand.JsonOption();
         var precision = new PrecisionOptions();
         var plan = new Option<string?>("--quant-plan") { Description = "Run 8-bit with a plan from kernels tune-quant (its calibration and the layers it keeps float)." };
+        Option<string> component = DeviceRunCommand.ComponentOption();
         var command = new Command("run", "Run a network: median and p90 latency, images/s, optionally per-layer times.")
         {
-            model, input, output, threads, iterations, warmup, profile, tune, json,
+            model, input, output, threads, iterations, warmup, profile, tune, json, component,
         };
         foreach (Option option in precision.All)
         {
@@ -40,13 +41,14 @@ internal static class RunCommand
         command.Options.Add(plan);
         command.SetAction(parse => Execute(
             context, parse.GetValue(model)!, parse.GetValue(input), parse.GetValue(output), parse.GetValue(threads),
-            parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(tune), parse.GetValue(json), precision.Read(parse), parse.GetValue(plan)));
+            parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(tune), parse.GetValue(json), precision.Read(parse), parse.GetValue(plan),
+            parse.GetValue(component)!));
         return command;
     }
 
     private static int Execute(
         CliContext context, string model, string? inputPath, string? outputPath, int threads, int iterations, int warmup, bool profile, bool tune, bool json,
-        PrecisionOptions.Choice precision, string? planPath)
+        PrecisionOptions.Choice precision, string? planPath, string component)
     {
         (Kernels.Graph.Quantization.QuantizationTable Table, IReadOnlySet<string> FloatLayers)? plan = null;
         if (planPath is not null)
@@ -91,6 +93,12 @@ internal static class RunCommand
             inputArray = Load(inputPath);
         }
 
+        // --component opencl[:N]: on the device; null (cpu, or a device that cannot run it and was not demanded): here, on the CPU.
+        if (DeviceRunCommand.RunOnDevice(context, model, component, precision.Int8, inputArray, inputPath, outputPath, iterations, warmup, profile, json) is int exit)
+        {
+            return exit;
+        }
+
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
         using var pin = ThreadAffinity.PinCurrentThread(cores[0]);
         using var workers = new WorkerGroup(threads, cores, "run");
@@ -126,10 +134,10 @@ internal static class RunCommand
 
         if (outputPath is not null)
         {
-            SaveOutputs(outputPath, session, onnx, outputs);
+            SaveOutputs(outputPath, session.OutputShapes, onnx, outputs);
         }
 
-        var layers = profile ? Layers(session) : null;
+        var layers = profile ? Layers(session.Profile) : null;
         var report = new RunReport(
             session.Name, threads, iterations, warmup, stats.MinMs, stats.MedianMs, stats.P90Ms, stats.MeanMs,
             stats.ImagesPerSecond(session.InputShape.N), session.PlanBuildTime.TotalMilliseconds, session.ArenaBytes,
@@ -178,7 +186,7 @@ internal static class RunCommand
     /// Writes output 0 to <paramref name="path"/> and output k &gt; 0 to "stem.k.npy": a zoo network's classifier
     /// output as [N, C] (NHWC otherwise), an ONNX model's outputs in their ONNX shapes and element order.
     /// </summary>
-    private static void SaveOutputs(string path, InferenceSession session, OnnxImportedModel? onnx, float[][] outputs)
+    internal static void SaveOutputs(string path, IReadOnlyList<TensorShape> outputShapes, OnnxImportedModel? onnx, float[][] outputs)
     {
         for (int k = 0; k < outputs.Length; k++)
         {
@@ -190,14 +198,14 @@ internal static class RunCommand
                 continue;
             }
 
-            var shape = session.OutputShapes[k];
+            var shape = outputShapes[k];
             long[] dims = shape.H == 1 && shape.W == 1 ? [shape.N, shape.C] : [shape.N, shape.H, shape.W, shape.C];
             NpyArray.FromFloats(dims, outputs[k]).Save(file);
         }
     }
 
     /// <summary>An ONNX model's input from .npy: in the ONNX input's shape (converted to the IR's order), or already in the IR's NHWC shape.</summary>
-    private static float[] FromOnnx(NpyArray array, OnnxTensorLayout layout, string path)
+    internal static float[] FromOnnx(NpyArray array, OnnxTensorLayout layout, string path)
     {
         if (array.DataType != DataType.Float32)
         {
@@ -236,7 +244,7 @@ internal static class RunCommand
         return stats!;
     }
 
-    private static OnnxImportedModel Import(string path)
+    internal static OnnxImportedModel Import(string path)
     {
         try
         {
@@ -261,7 +269,7 @@ internal static class RunCommand
     }
 
     /// <summary>The .npy input as NHWC: accepted as [N,H,W,C] or, converted, as ONNX's [N,C,H,W].</summary>
-    private static float[] ToNhwc(NpyArray array, TensorShape shape, string path)
+    internal static float[] ToNhwc(NpyArray array, TensorShape shape, string path)
     {
         if (array.DataType != DataType.Float32)
         {
@@ -302,7 +310,7 @@ internal static class RunCommand
         throw new UsageException($"{path}: the input has shape ({string.Join(", ", dims)}); expected {expected}.");
     }
 
-    private static int TopClass(float[] output, TensorShape shape)
+    internal static int TopClass(float[] output, TensorShape shape)
     {
         int best = 0;
         for (int c = 1; c < shape.C && c < output.Length; c++)
@@ -316,9 +324,8 @@ internal static class RunCommand
         return best;
     }
 
-    private static List<LayerReport> Layers(InferenceSession session)
+    internal static List<LayerReport> Layers(IReadOnlyList<LayerProfile> profile)
     {
-        var profile = session.Profile;
         double total = profile.Sum(static l => l.Milliseconds);
         return profile.Select(l => new LayerReport(
             l.Name, l.Operator, l.InputShape.ToString(), l.OutputShape.ToString(), l.Algorithm, l.Milliseconds, l.Gflops,

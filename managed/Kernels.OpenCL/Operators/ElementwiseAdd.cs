@@ -17,6 +17,9 @@ public sealed class ElementwiseAdd : IDisposable
         _kernel = context.GetProgram("elementwise").CreateKernel("add_f32_x8");
     }
 
+    /// <summary>The OpenCL kernel function it runs.</summary>
+    public string KernelName => _kernel.Name;
+
     /// <summary>
     /// Enqueues out[i] = act(a[i] + b[i]) for <paramref name="count"/> floats; <paramref name="output"/> may be
     /// <paramref name="a"/> or <paramref name="b"/>. Returns the kernel's device time in ms when <paramref name="profile"/>.
