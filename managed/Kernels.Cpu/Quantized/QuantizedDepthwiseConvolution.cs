@@ -32,6 +32,8 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
 
     private readonly NativeBuffer<short> _weights;
     private readonly NativeBuffer<int> _channels;
+    private readonly NativeBuffer<short>? _pairWeights;
+    private readonly NativeBuffer<int>? _blockParameters;
     private readonly int _paddedChannels;
     private readonly DepthwiseVariant _variant;
 
@@ -60,7 +62,64 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
             _channels.Pointer[_paddedChannels + ch] = channels.Multipliers[ch];
             _channels.Pointer[(2 * _paddedChannels) + ch] = channels.Shifts[ch];
         }
+
+        if (variant == DepthwiseVariant.Avx2 && taps == 9 && c >= Block)
+        {
+            (_pairWeights, _blockParameters) = PackInterior3x3(channels, c, input.ZeroPoint);
+        }
     }
+
+    /// <summary>
+    /// The 3×3 interior path's per-block data: for each block of 16 channels (the last one ending at the last channel),
+    /// the 9 taps' weights as 5 pairs (taps 2p, 2p + 1; the tenth is zero) interleaved as vpunpcklwd/vpunpckhwd
+    /// interleave the inputs (lo: channels 0–3 and 8–11 of the block, hi: 4–7 and 12–15), so that vpmaddwd gives int32
+    /// sums per channel; and the bias (with −zeroPoint·Σw folded in, since the interior has all 9 taps), multiplier and
+    /// shift in the order of vpmaddwd's lanes: [0–3, 8–11] then [4–7, 12–15].
+    /// </summary>
+    private static (NativeBuffer<short>, NativeBuffer<int>) PackInterior3x3(QuantizedChannels channels, int c, int zeroPoint)
+    {
+        int blocks = (c + Block - 1) / Block;
+        var weights = new NativeBuffer<short>((long)blocks * PairedWeightsPerBlock, zero: true);
+        var parameters = new NativeBuffer<int>((long)blocks * ParametersPerBlock, zero: true);
+        for (int b = 0; b < blocks; b++)
+        {
+            int c0 = Math.Min(b * Block, c - Block);
+            short* w = weights.Pointer + ((long)b * PairedWeightsPerBlock);
+            for (int pair = 0; pair < 5; pair++)
+            {
+                for (int half = 0; half < 2; half++)
+                {
+                    for (int k = 0; k < 16; k++)
+                    {
+                        int lane = k / 8, j = k % 8;
+                        int ch = c0 + (lane * 8) + (half * 4) + (j / 2);
+                        int tap = (2 * pair) + (j % 2);
+                        w[(((pair * 2) + half) * 16) + k] = tap < 9 ? channels.Weights[((long)ch * 9) + tap] : (short)0;
+                    }
+                }
+            }
+
+            int* q = parameters.Pointer + ((long)b * ParametersPerBlock);
+            for (int l = 0; l < 16; l++)
+            {
+                int ch = c0 + ((l % 8) / 4 * 8) + (l / 8 * 4) + (l % 4);
+                long sum = 0;
+                for (int t = 0; t < 9; t++)
+                {
+                    sum += channels.Weights[((long)ch * 9) + t];
+                }
+
+                q[l] = unchecked((int)(channels.Bias[ch] - (zeroPoint * sum)));
+                q[16 + l] = channels.Multipliers[ch];
+                q[32 + l] = channels.Shifts[ch];
+            }
+        }
+
+        return (weights, parameters);
+    }
+
+    private const int PairedWeightsPerBlock = 5 * 2 * 16;
+    private const int ParametersPerBlock = 3 * 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void Execute(byte* input, byte* output, WorkerGroup? workers)
@@ -94,6 +153,8 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
             High = Clamp.Max - Clamp.ZeroPoint,
             OutputZeroPoint = Clamp.ZeroPoint,
             Vector = _variant == DepthwiseVariant.Avx2,
+            PairWeights = _pairWeights is null ? null : _pairWeights.Pointer,
+            BlockParameters = _blockParameters is null ? null : _blockParameters.Pointer,
         };
         int count = d.Batch * rows.OH;
         if (workers is null || workers.ThreadCount == 1)
@@ -110,6 +171,8 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
     {
         _weights.Dispose();
         _channels.Dispose();
+        _pairWeights?.Dispose();
+        _blockParameters?.Dispose();
     }
 
     private struct Rows : IRangeBody
@@ -120,6 +183,8 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
         public int Stride, H, W, C, OH, OW, KH, KW, SH, SW, DH, DW, PadTop, PadLeft, OutStride;
         public int InputZeroPoint, Low, High, OutputZeroPoint;
         public bool Vector;
+        public short* PairWeights;
+        public int* BlockParameters;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int begin, int end)
@@ -151,10 +216,10 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
                     oxHi++;
                 }
 
-                bool fast = vector && KH == 3 && KW == 3 && ky0 == 0 && ky1 == 3;
+                bool fast = PairWeights != null && ky0 == 0 && ky1 == 3;
                 if (fast && oxHi > oxLo)
                 {
-                    Interior3x3(image, iy0, oxLo, oxHi, outRow, &tile);
+                    Interior3x3(image, iy0, oxLo, oxHi, outRow);
                 }
                 else
                 {
@@ -241,48 +306,59 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
             }
         }
 
-        /// <summary>Output columns [oxLo, oxHi) of a row whose 3×3 windows lie inside the input, block by block with the weights in registers.</summary>
+        /// <summary>
+        /// Output columns [oxLo, oxHi) of a row whose 3×3 windows lie inside the input, block by block with the block's
+        /// 10 paired weight vectors in registers: per pixel 9 vpmovzxbw, 10 unpacks, 10 vpmaddwd (see <see cref="PackInterior3x3"/>).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private readonly void Interior3x3(byte* image, int iy0, int oxLo, int oxHi, byte* outRow, RequantizeTile* tile)
+        private readonly void Interior3x3(byte* image, int iy0, int oxLo, int oxHi, byte* outRow)
         {
-            var zeroPoint = Vector256.Create((short)InputZeroPoint);
             long rowBytes = (long)W * C;
             long dy = DH * rowBytes, dx = (long)DW * C, step = (long)SW * C;
-            for (int cb = 0; cb < C; cb += Block)
+            int blocks = (C + Block - 1) / Block;
+            for (int b = 0; b < blocks; b++)
             {
-                int c0 = Math.Min(cb, C - Block);
-                short* w = Weights + c0;
-                Vector256<short> w00 = Avx.LoadVector256(w), w01 = Avx.LoadVector256(w + Stride), w02 = Avx.LoadVector256(w + (2 * Stride));
-                Vector256<short> w10 = Avx.LoadVector256(w + (3 * Stride)), w11 = Avx.LoadVector256(w + (4 * Stride)), w12 = Avx.LoadVector256(w + (5 * Stride));
-                Vector256<short> w20 = Avx.LoadVector256(w + (6 * Stride)), w21 = Avx.LoadVector256(w + (7 * Stride)), w22 = Avx.LoadVector256(w + (8 * Stride));
-                var rq0 = new Avx2Requantize(tile, c0);
-                var rq1 = new Avx2Requantize(tile, c0 + 8);
+                int c0 = Math.Min(b * Block, C - Block);
+                short* w = PairWeights + ((long)b * PairedWeightsPerBlock);
+                Vector256<short> w0l = Avx.LoadVector256(w), w0h = Avx.LoadVector256(w + 16);
+                Vector256<short> w1l = Avx.LoadVector256(w + 32), w1h = Avx.LoadVector256(w + 48);
+                Vector256<short> w2l = Avx.LoadVector256(w + 64), w2h = Avx.LoadVector256(w + 80);
+                Vector256<short> w3l = Avx.LoadVector256(w + 96), w3h = Avx.LoadVector256(w + 112);
+                Vector256<short> w4l = Avx.LoadVector256(w + 128), w4h = Avx.LoadVector256(w + 144);
+                int* q = BlockParameters + ((long)b * ParametersPerBlock);
+                var tile = new RequantizeTile { Bias = q, Multiplier = q + 16, Shift = q + 32, Low = Low, High = High, ZeroPoint = OutputZeroPoint };
+                var rqLow = new Avx2Requantize(&tile, 0);
+                var rqHigh = new Avx2Requantize(&tile, 8);
                 byte* x = image + (iy0 * rowBytes) + ((long)((oxLo * SW) - PadLeft) * C) + c0;
                 byte* o = outRow + ((long)oxLo * OutStride) + c0;
                 for (int ox = oxLo; ox < oxHi; ox++, x += step, o += OutStride)
                 {
-                    Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero;
-                    Tap(x, w00, zeroPoint, ref acc0, ref acc1);
-                    Tap(x + dx, w01, zeroPoint, ref acc0, ref acc1);
-                    Tap(x + (2 * dx), w02, zeroPoint, ref acc0, ref acc1);
-                    Tap(x + dy, w10, zeroPoint, ref acc0, ref acc1);
-                    Tap(x + dy + dx, w11, zeroPoint, ref acc0, ref acc1);
-                    Tap(x + dy + (2 * dx), w12, zeroPoint, ref acc0, ref acc1);
-                    Tap(x + (2 * dy), w20, zeroPoint, ref acc0, ref acc1);
-                    Tap(x + (2 * dy) + dx, w21, zeroPoint, ref acc0, ref acc1);
-                    Tap(x + (2 * dy) + (2 * dx), w22, zeroPoint, ref acc0, ref acc1);
-                    Avx2Requantize.Store8(o, rq0.Apply(acc0));
-                    Avx2Requantize.Store8(o + 8, rq1.Apply(acc1));
+                    Vector256<short> x0 = Avx2.ConvertToVector256Int16(x).AsInt16();
+                    Vector256<short> x1 = Avx2.ConvertToVector256Int16(x + dx).AsInt16();
+                    Vector256<int> accLow = Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(x0, x1), w0l);
+                    Vector256<int> accHigh = Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(x0, x1), w0h);
+                    Vector256<short> x2 = Avx2.ConvertToVector256Int16(x + (2 * dx)).AsInt16();
+                    Vector256<short> x3 = Avx2.ConvertToVector256Int16(x + dy).AsInt16();
+                    accLow = Avx2.Add(accLow, Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(x2, x3), w1l));
+                    accHigh = Avx2.Add(accHigh, Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(x2, x3), w1h));
+                    Vector256<short> x4 = Avx2.ConvertToVector256Int16(x + dy + dx).AsInt16();
+                    Vector256<short> x5 = Avx2.ConvertToVector256Int16(x + dy + (2 * dx)).AsInt16();
+                    accLow = Avx2.Add(accLow, Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(x4, x5), w2l));
+                    accHigh = Avx2.Add(accHigh, Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(x4, x5), w2h));
+                    Vector256<short> x6 = Avx2.ConvertToVector256Int16(x + (2 * dy)).AsInt16();
+                    Vector256<short> x7 = Avx2.ConvertToVector256Int16(x + (2 * dy) + dx).AsInt16();
+                    accLow = Avx2.Add(accLow, Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(x6, x7), w3l));
+                    accHigh = Avx2.Add(accHigh, Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(x6, x7), w3h));
+                    Vector256<short> x8 = Avx2.ConvertToVector256Int16(x + (2 * dy) + (2 * dx)).AsInt16();
+                    accLow = Avx2.Add(accLow, Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(x8, x8), w4l));
+                    accHigh = Avx2.Add(accHigh, Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(x8, x8), w4h));
+
+                    // Lanes [0–3, 8–11] and [4–7, 12–15] pack back into channel order 0–15 (in-lane packs, then one qword permute).
+                    Vector256<short> words = Avx2.PackSignedSaturate(rqLow.Apply(accLow), rqHigh.Apply(accHigh));
+                    Vector256<byte> bytes = Avx2.PackUnsignedSaturate(words, words);
+                    Avx.Store(o, Avx2.Permute4x64(bytes.AsUInt64(), 0b_00_00_10_00).AsByte().GetLower());
                 }
             }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Tap(byte* x, Vector256<short> w, Vector256<short> zeroPoint, ref Vector256<int> acc0, ref Vector256<int> acc1)
-        {
-            Vector256<short> p = Avx2.MultiplyLow(Avx2.Subtract(Avx2.ConvertToVector256Int16(x).AsInt16(), zeroPoint), w);
-            acc0 = Avx2.Add(acc0, Avx2.ConvertToVector256Int32(p.GetLower()));
-            acc1 = Avx2.Add(acc1, Avx2.ConvertToVector256Int32(p.GetUpper()));
         }
     }
 }

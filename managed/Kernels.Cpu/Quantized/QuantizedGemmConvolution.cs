@@ -98,21 +98,33 @@ internal sealed unsafe class QuantizedGemmConvolution : QuantizedConvolution
         int h = d.InputHeight, w = d.InputWidth, ic = d.InputChannels, icg = d.GroupInputChannels;
         int oh = d.OutputHeight, ow = d.OutputWidth;
         byte zeroPoint = (byte)Input.ZeroPoint;
+        bool contiguous = d.Groups == 1 && d.DilationWidth == 1;
+        int rowBytes = d.KernelWidth * ic;
         byte* dst = block;
         for (int r = r0; r < r0 + rows; r++)
         {
             int nImage = r / (oh * ow), rest = r % (oh * ow);
             int oy = rest / ow, ox = rest % ow;
             byte* image = input + ((long)nImage * h * w * ic) + (g * icg);
+            int ix0 = (ox * d.StrideWidth) - d.PadLeft;
+            bool rowInside = contiguous && ix0 >= 0 && ix0 + d.KernelWidth <= w;
             for (int ky = 0; ky < d.KernelHeight; ky++)
             {
                 int iy = (oy * d.StrideHeight) - d.PadTop + (ky * d.DilationHeight);
+                if (rowInside && (uint)iy < (uint)h)
+                {
+                    // Ungrouped, undilated, all KW taps inside: one run of KW·IC input bytes.
+                    Copy(dst, image + ((((long)iy * w) + ix0) * ic), rowBytes);
+                    dst += rowBytes;
+                    continue;
+                }
+
                 for (int kx = 0; kx < d.KernelWidth; kx++)
                 {
-                    int ix = (ox * d.StrideWidth) - d.PadLeft + (kx * d.DilationWidth);
+                    int ix = ix0 + (kx * d.DilationWidth);
                     if ((uint)iy < (uint)h && (uint)ix < (uint)w)
                     {
-                        Unsafe.CopyBlockUnaligned(dst, image + ((((long)iy * w) + ix) * ic), (uint)icg);
+                        Copy(dst, image + ((((long)iy * w) + ix) * ic), icg);
                     }
                     else
                     {
@@ -122,6 +134,28 @@ internal sealed unsafe class QuantizedGemmConvolution : QuantizedConvolution
                     dst += icg;
                 }
             }
+        }
+    }
+
+    /// <summary>A copy that does not call memmove for the few bytes of a first layer's taps (3 channels).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(byte* dst, byte* src, int count)
+    {
+        if (count >= 16)
+        {
+            Unsafe.CopyBlockUnaligned(dst, src, (uint)count);
+            return;
+        }
+
+        int i = 0;
+        for (; i + 4 <= count; i += 4)
+        {
+            Unsafe.WriteUnaligned(dst + i, Unsafe.ReadUnaligned<uint>(src + i));
+        }
+
+        for (; i < count; i++)
+        {
+            dst[i] = src[i];
         }
     }
 
