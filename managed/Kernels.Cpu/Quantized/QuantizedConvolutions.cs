@@ -74,9 +74,10 @@ public static class QuantizedConvolutions
         _ => QuantizedGemmKernels.Get("qu8s8-gemm-8x12-advsimd-dot"),
     };
 
-    /// <summary>The depthwise kernel a variant uses: AVX2 where the CPU has it (also for AVX-512), else the portable one.</summary>
+    /// <summary>The depthwise kernel a variant uses: AVX-512BW or AVX2 where the CPU has them, else the portable one.</summary>
     internal static DepthwiseVariant DepthwiseVariantFor(KernelIsa? isa) => isa switch
     {
+        null or KernelIsa.Avx512 when Avx512BW.IsSupported => DepthwiseVariant.Avx512,
         null or KernelIsa.Avx512 or KernelIsa.Avx2 when Avx2.IsSupported => DepthwiseVariant.Avx2,
         _ => DepthwiseVariant.Scalar,
     };

@@ -41,6 +41,10 @@ public sealed class QuantizedConvolutionTests
         Conv2DDescriptor.Create(10, 9, 32, 32, 5, stride: 2, padding: 2, groups: 32),
         Conv2DDescriptor.Create(1, 1, 24, 24, 3, stride: 1, padding: 1, groups: 24),
         Conv2DDescriptor.Create(7, 6, 16, 16, 3, stride: 1, padding: 0, groups: 16),
+
+        // Depthwise with 32-channel blocks (AVX-512): 70 channels end with a block shifted back; stride 2 and a slice.
+        Conv2DDescriptor.Create(6, 7, 70, 70, 3, stride: 1, padding: 1, groups: 70, activation: Activation.Relu6),
+        Conv2DDescriptor.Create(9, 8, 32, 32, 3, stride: 2, padding: 1, groups: 32) with { Batch = 2, OutputPixelStride = 33 },
     ];
 
     public static TheoryData<int> CaseIndices()
