@@ -16,6 +16,9 @@ internal enum DepthwiseVariant
     /// <summary>16 channels per step: vpmovzxbw, (x − z)·w in int16 (|x − z| ≤ 255, |w| ≤ 127: no overflow), vpmovsxwd into int32 accumulators, the GEMM's requantizing store.</summary>
     Avx2,
 
+    /// <summary>8 channels per step through the Neon shim (<see cref="Qu8DepthwiseAdvSimd"/>): native on arm64, emulated elsewhere.</summary>
+    AdvSimd,
+
     /// <summary>One channel at a time, the definition itself; the fallback where AVX2 is off.</summary>
     Scalar,
 }
@@ -67,7 +70,7 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
             _channels.Pointer[(2 * _paddedChannels) + ch] = channels.Shifts[ch];
         }
 
-        if (variant != DepthwiseVariant.Scalar && taps == 9 && c >= Block)
+        if (variant is DepthwiseVariant.Avx2 or DepthwiseVariant.Avx512 && taps == 9 && c >= Block)
         {
             _interiorBlock = variant == DepthwiseVariant.Avx512 && c >= 2 * Block ? 2 * Block : Block;
             (_pairWeights, _blockParameters) = PackInterior3x3(channels, c, input.ZeroPoint, _interiorBlock);
@@ -158,7 +161,8 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
             Low = Clamp.Min - Clamp.ZeroPoint,
             High = Clamp.Max - Clamp.ZeroPoint,
             OutputZeroPoint = Clamp.ZeroPoint,
-            Vector = _variant != DepthwiseVariant.Scalar,
+            Vector = _variant is DepthwiseVariant.Avx2 or DepthwiseVariant.Avx512,
+            AdvSimd = _variant == DepthwiseVariant.AdvSimd,
             InteriorBlock = _interiorBlock,
             PairWeights = _pairWeights is null ? null : _pairWeights.Pointer,
             BlockParameters = _blockParameters is null ? null : _blockParameters.Pointer,
@@ -189,7 +193,7 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
         public int* Bias, Multiplier, Shift;
         public int Stride, H, W, C, OH, OW, KH, KW, SH, SW, DH, DW, PadTop, PadLeft, OutStride;
         public int InputZeroPoint, Low, High, OutputZeroPoint;
-        public bool Vector;
+        public bool Vector, AdvSimd;
         public int InteriorBlock;
         public short* PairWeights;
         public int* BlockParameters;
@@ -199,10 +203,24 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
         {
             var tile = new RequantizeTile { Bias = Bias, Multiplier = Multiplier, Shift = Shift, Low = Low, High = High, ZeroPoint = OutputZeroPoint };
             bool vector = Vector && C >= Block;
+            bool neon = AdvSimd && C >= 8;
+            var geometry = new QuantizedDepthwiseGeometry
+            {
+                RowBytes = (nint)W * C,
+                Channels = C,
+                KernelWidth = KW,
+                DilationHeight = DH,
+                DilationWidth = DW,
+                Weights = Weights,
+                WeightStride = Stride,
+                InputZeroPoint = (short)InputZeroPoint,
+                Requantize = &tile,
+            };
             for (int r = begin; r < end; r++)
             {
                 int n = r / OH, oy = r % OH;
                 byte* image = Input + ((long)n * H * W * C);
+                geometry.Image = image;
                 byte* outRow = Output + ((long)r * OW * OutStride);
                 int iy0 = (oy * SH) - PadTop;
                 int ky0 = 0, ky1 = KH;
@@ -265,6 +283,10 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
                     if (vector)
                     {
                         PixelAvx2(image, iy0, ix0, ky0, ky1, kx0, kx1, o, &tile);
+                    }
+                    else if (neon)
+                    {
+                        Qu8DepthwiseAdvSimd.Pixel(&geometry, iy0, ix0, ky0, ky1, kx0, kx1, o);
                     }
                     else
                     {
