@@ -132,15 +132,20 @@ public static unsafe class QuantizedElementwise
             int i = 0;
             if (Vector)
             {
-                int* parameters = stackalloc int[8 * 3];
-                for (int l = 0; l < 8; l++)
+                int* parameters = stackalloc int[16 * 3];
+                for (int l = 0; l < 16; l++)
                 {
                     parameters[l] = 0;
-                    parameters[8 + l] = Output.Multiplier;
-                    parameters[16 + l] = Output.Shift - 31;
+                    parameters[16 + l] = Output.Multiplier;
+                    parameters[32 + l] = Output.Shift - 31;
                 }
 
-                var tile = new RequantizeTile { Bias = parameters, Multiplier = parameters + 8, Shift = parameters + 16, Low = Min - ZeroPoint, High = Max - ZeroPoint, ZeroPoint = ZeroPoint };
+                var tile = new RequantizeTile { Bias = parameters, Multiplier = parameters + 16, Shift = parameters + 32, Low = Min - ZeroPoint, High = Max - ZeroPoint, ZeroPoint = ZeroPoint };
+                if (Avx512F.IsSupported && count >= 16)
+                {
+                    i = Run16(a, b, y, count, &tile);
+                }
+
                 var store = new Avx2Requantize(&tile, 0);
                 var zeroA = Vector256.Create(ZeroPointA);
                 var zeroB = Vector256.Create(ZeroPointB);
@@ -159,6 +164,26 @@ public static unsafe class QuantizedElementwise
                 long sum = ((long)(a[i] - ZeroPointA) * MultiplierA) + ((long)(b[i] - ZeroPointB) * MultiplierB);
                 y[i] = (byte)Math.Clamp(ZeroPoint + Output.Apply(sum), Min, Max);
             }
+        }
+
+        /// <summary>The AVX2 loop on 16 values per step (zmm): vpmovzxbd, vpmulld, the 16-lane requantizing store, vpmovdb. Returns how many values it did.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private readonly int Run16(byte* a, byte* b, byte* y, int count, RequantizeTile* tile)
+        {
+            var store = new Avx512Requantize(tile, 0);
+            var zeroA = Vector512.Create(ZeroPointA);
+            var zeroB = Vector512.Create(ZeroPointB);
+            var multiplierA = Vector512.Create(MultiplierA);
+            var multiplierB = Vector512.Create(MultiplierB);
+            int i = 0;
+            for (; i + 16 <= count; i += 16)
+            {
+                Vector512<int> va = Avx512F.MultiplyLow(Avx512F.Subtract(Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(a + i)), zeroA), multiplierA);
+                Vector512<int> vb = Avx512F.MultiplyLow(Avx512F.Subtract(Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(b + i)), zeroB), multiplierB);
+                Sse2.Store(y + i, Avx512F.ConvertToVector128Byte(store.Apply(Avx512F.Add(va, vb))));
+            }
+
+            return i;
         }
     }
 }
