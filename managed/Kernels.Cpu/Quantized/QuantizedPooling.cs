@@ -66,8 +66,6 @@ public static unsafe class QuantizedPooling
             InputZeroPoint = input.ZeroPoint,
             OutputZeroPoint = output.ZeroPoint,
             Ratio = input.Scale / (double)output.Scale,
-            From = input,
-            To = output,
         };
         int rows = d.Batch * body.OH;
         if (workers is null || workers.ThreadCount == 1)
@@ -202,7 +200,6 @@ public static unsafe class QuantizedPooling
         public bool IncludePad, Max, SameParameters;
         public int InputZeroPoint, OutputZeroPoint;
         public double Ratio;
-        public QuantizationParameters From, To;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int begin, int end)
