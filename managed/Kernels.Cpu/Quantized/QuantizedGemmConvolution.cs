@@ -9,8 +9,8 @@ namespace Kernels.Cpu.Quantized;
 /// int8 convolution as GEMM: C[pixels × OC/groups] = A[pixels × K] · B[K × OC/groups] per group, B the int8
 /// weights (K = KH·KW·IC/groups, OHWI order) packed once per group. A 1×1 stride-1 unpadded ungrouped layer
 /// multiplies the NHWC input rows directly (lda = IC); every other layer gathers im2col rows into a per-thread
-/// block of at most <see cref="BlockBytes"/> (padding is the input zero point, i.e. real 0) and multiplies block
-/// by block. The output block is written with ldc = the output pixel stride, so a concat slice costs nothing.
+/// block of at most <see cref="BlockBytes"/> (padding is the input zero point, i.e. real 0; split among the workers)
+/// and multiplies block by block. The output block is written with ldc = the output pixel stride, so a concat slice costs nothing.
 /// </summary>
 internal sealed unsafe class QuantizedGemmConvolution : QuantizedConvolution
 {
@@ -83,7 +83,16 @@ internal sealed unsafe class QuantizedGemmConvolution : QuantizedConvolution
             int rows = Math.Min(blockRows, pixels - r0);
             for (int g = 0; g < d.Groups; g++)
             {
-                Im2Col(d, input, g, r0, rows, block);
+                if (workers is null || workers.ThreadCount == 1)
+                {
+                    Im2Col(d, input, g, r0, rows, block);
+                }
+                else
+                {
+                    var gather = new Im2ColRows { Owner = this, Input = input, Group = g, FirstRow = r0, Block = block, RowBytes = k };
+                    workers.ParallelFor(rows, ref gather);
+                }
+
                 byte* c = output + ((long)r0 * ldc) + (g * n);
                 _gemm.Multiply(
                     rows, new ReadOnlySpan<byte>(block, rows * k), k, _groups[g], new Span<byte>(c, ((rows - 1) * ldc) + n), ldc, _store, workers);
@@ -157,6 +166,17 @@ internal sealed unsafe class QuantizedGemmConvolution : QuantizedConvolution
         {
             dst[i] = src[i];
         }
+    }
+
+    /// <summary>im2col rows split among the workers (the GEMM that follows is split again by its own tiles).</summary>
+    private struct Im2ColRows : IRangeBody
+    {
+        public QuantizedGemmConvolution Owner;
+        public byte* Input, Block;
+        public int Group, FirstRow, RowBytes;
+
+        public readonly void Execute(int begin, int end) =>
+            Owner.Im2Col(Owner.Descriptor, Input, Group, FirstRow + begin, end - begin, Block + ((long)begin * RowBytes));
     }
 
     private protected override void Free()
