@@ -45,6 +45,10 @@ public sealed class QuantizedConvolutionTests
         // Depthwise with 32-channel blocks (AVX-512): 70 channels end with a block shifted back; stride 2 and a slice.
         Conv2DDescriptor.Create(6, 7, 70, 70, 3, stride: 1, padding: 1, groups: 70, activation: Activation.Relu6),
         Conv2DDescriptor.Create(9, 8, 32, 32, 3, stride: 2, padding: 1, groups: 32) with { Batch = 2, OutputPixelStride = 33 },
+
+        // Dilated depthwise (interior and borders); im2col in several 512 KiB blocks (K = 4608: 113 rows each) that cross images.
+        Conv2DDescriptor.Create(9, 10, 24, 24, 3, stride: 1, padding: 2, groups: 24, dilation: 2),
+        Conv2DDescriptor.Create(12, 12, 512, 8, 3, stride: 1, padding: 1, activation: Activation.Relu) with { Batch = 2 },
     ];
 
     public static TheoryData<int> CaseIndices()
