@@ -103,6 +103,34 @@ public sealed class QuantizedConvolutionTests
     }
 
     [Fact]
+    public unsafe void NearlyPrunedChannelsKeepTheirBias()
+    {
+        // Channel 0: weights of 1e-9 next to a bias of 1.5 (max|w|/127 as the scale would overflow the int32 bias);
+        // channel 1: all-zero weights with a bias; channel 2: ordinary.
+        var d = Conv2DDescriptor.Create(4, 4, 3, 3, 1);
+        var weights = new float[] { 1e-9f, -1e-9f, 1e-9f, 0, 0, 0, 0.5f, -0.25f, 0.125f };
+        var bias = new float[] { 1.5f, -0.745f, 0.1f };
+        var qi = new QuantizationParameters(0.01f, 0);
+        var qo = new QuantizationParameters(0.02f, 100);
+        var rng = new Random(9);
+        byte[] x = RandomBytes(rng, d.InputLength);
+        var layer = QuantizeLayer(weights, 3, bias, qi, qo);
+        byte[] reference = QuantizedLayerReference.Convolution(d, x, qi, layer, qo);
+        float[] fp32 = Fp32(d, Dequantize(x, qi), weights, bias);
+        using var conv = QuantizedConvolutions.Create(d, weights, bias, qi, qo);
+        byte[] y = Poisoned(d.OutputLength);
+        fixed (byte* px = x)
+        fixed (byte* py = y)
+        {
+            conv.Run(px, py);
+        }
+
+        AssertLayer(conv.Name, y, reference, fp32, qo, 16, 3, 3);
+        Assert.Equal(qo.Quantize(1.5f), y[0]);
+        Assert.Equal(qo.Quantize(-0.745f), y[1]);
+    }
+
+    [Fact]
     public void ChoosesTheAlgorithmByShape()
     {
         var qi = new QuantizationParameters(0.02f, 128);
