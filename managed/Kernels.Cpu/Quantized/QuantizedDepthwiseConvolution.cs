@@ -39,6 +39,7 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
     private readonly NativeBuffer<short> _weights;
     private readonly NativeBuffer<int> _channels;
     private readonly NativeBuffer<short>? _pairWeights;
+    private readonly NativeBuffer<short>? _columnWeights;
     private readonly NativeBuffer<int>? _blockParameters;
     private readonly int _paddedChannels;
     private readonly int _interiorBlock;
@@ -74,6 +75,10 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
         {
             _interiorBlock = variant == DepthwiseVariant.Avx512 && c >= 2 * Block ? 2 * Block : Block;
             (_pairWeights, _blockParameters) = PackInterior3x3(channels, c, input.ZeroPoint, _interiorBlock);
+            if (_interiorBlock == 2 * Block)
+            {
+                _columnWeights = PackColumns3x3(channels, c, _interiorBlock);
+            }
         }
     }
 
@@ -127,6 +132,38 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
         return (weights, parameters);
     }
 
+    /// <summary>
+    /// The stride-1 interior's weights: per block, 6 pairs in the interleaved order of <see cref="PackInterior3x3"/>, pairing
+    /// the taps of one kernel column instead: pairs 0–2 are rows (0, 1) of columns 0–2, pairs 3–5 row 2 of columns 0–2 with
+    /// a zero, so that the unpacked pairs of an input column serve the three output pixels that read it.
+    /// </summary>
+    private static NativeBuffer<short> PackColumns3x3(QuantizedChannels channels, int c, int width)
+    {
+        int blocks = (c + width - 1) / width;
+        var weights = new NativeBuffer<short>((long)blocks * 12 * width, zero: true);
+        for (int b = 0; b < blocks; b++)
+        {
+            int c0 = Math.Min(b * width, c - width);
+            short* w = weights.Pointer + ((long)b * 12 * width);
+            for (int pair = 0; pair < 6; pair++)
+            {
+                for (int half = 0; half < 2; half++)
+                {
+                    for (int k = 0; k < width; k++)
+                    {
+                        int lane = k / 8, j = k % 8;
+                        int ch = c0 + (lane * 8) + (half * 4) + (j / 2);
+                        int row = pair < 3 ? j % 2 : (j % 2 == 0 ? 2 : -1);
+                        int column = pair % 3;
+                        w[(((pair * 2) + half) * width) + k] = row < 0 ? (short)0 : channels.Weights[((long)ch * 9) + (row * 3) + column];
+                    }
+                }
+            }
+        }
+
+        return weights;
+    }
+
     private const int PairedWeightsPerBlock = 10 * Block;
     private const int ParametersPerBlock = 3 * Block;
 
@@ -165,6 +202,7 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
             AdvSimd = _variant == DepthwiseVariant.AdvSimd,
             InteriorBlock = _interiorBlock,
             PairWeights = _pairWeights is null ? null : _pairWeights.Pointer,
+            ColumnWeights = _columnWeights is null ? null : _columnWeights.Pointer,
             BlockParameters = _blockParameters is null ? null : _blockParameters.Pointer,
         };
         int count = d.Batch * rows.OH;
@@ -183,6 +221,7 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
         _weights.Dispose();
         _channels.Dispose();
         _pairWeights?.Dispose();
+        _columnWeights?.Dispose();
         _blockParameters?.Dispose();
     }
 
@@ -195,7 +234,7 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
         public int InputZeroPoint, Low, High, OutputZeroPoint;
         public bool Vector, AdvSimd;
         public int InteriorBlock;
-        public short* PairWeights;
+        public short* PairWeights, ColumnWeights;
         public int* BlockParameters;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -245,7 +284,11 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
                 bool fast = PairWeights != null && ky0 == 0 && ky1 == 3;
                 if (fast && oxHi > oxLo)
                 {
-                    if (InteriorBlock == 2 * Block)
+                    if (InteriorBlock == 2 * Block && SW == 1 && DW == 1)
+                    {
+                        Interior3x3S1Avx512(image, iy0, oxLo, oxHi, outRow);
+                    }
+                    else if (InteriorBlock == 2 * Block)
                     {
                         Interior3x3Avx512(image, iy0, oxLo, oxHi, outRow);
                     }
@@ -445,6 +488,67 @@ internal sealed unsafe class QuantizedDepthwiseConvolution : QuantizedConvolutio
                     Avx.Store(o, Avx512F.PermuteVar8x64(bytes.AsUInt64(), evenQwords).AsByte().GetLower());
                 }
             }
+        }
+
+        /// <summary>
+        /// <see cref="Interior3x3Avx512"/> for stride 1 (dilation 1 across): the window slides one input column per output pixel,
+        /// so each input column is widened and unpacked once (3 vpmovzxbw, 4 unpacks) and its pairs serve three pixels
+        /// (<see cref="PackColumns3x3"/>): 7 shuffles and 12 vpmaddwd per pixel and block instead of 19 and 10.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private readonly void Interior3x3S1Avx512(byte* image, int iy0, int oxLo, int oxHi, byte* outRow)
+        {
+            const int Width = 2 * Block;
+            long rowBytes = (long)W * C;
+            long dy = DH * rowBytes;
+            int blocks = (C + Width - 1) / Width;
+            Vector512<ulong> evenQwords = Vector512.Create(0UL, 2, 4, 6, 0, 0, 0, 0);
+            for (int b = 0; b < blocks; b++)
+            {
+                int c0 = Math.Min(b * Width, C - Width);
+                short* w = ColumnWeights + ((long)b * 12 * Width);
+                int* q = BlockParameters + ((long)b * 3 * Width);
+                var tile = new RequantizeTile { Bias = q, Multiplier = q + Width, Shift = q + (2 * Width), Low = Low, High = High, ZeroPoint = OutputZeroPoint };
+                var rqLow = new Avx512Requantize(&tile, 0);
+                var rqHigh = new Avx512Requantize(&tile, 16);
+                byte* x = image + (iy0 * rowBytes) + ((long)(oxLo - PadLeft) * C) + c0;
+                byte* o = outRow + ((long)oxLo * OutStride) + c0;
+                Column(x, dy, out var a0l, out var a0h, out var b0l, out var b0h);
+                Column(x + C, dy, out var a1l, out var a1h, out var b1l, out var b1h);
+                for (int ox = oxLo; ox < oxHi; ox++, x += C, o += OutStride)
+                {
+                    Column(x + (2 * C), dy, out var a2l, out var a2h, out var b2l, out var b2h);
+                    Vector512<int> accLow = Avx512F.Add(
+                        Avx512F.Add(Avx512BW.MultiplyAddAdjacent(a0l, Avx512BW.LoadVector512(w)), Avx512BW.MultiplyAddAdjacent(a1l, Avx512BW.LoadVector512(w + 64))),
+                        Avx512F.Add(Avx512BW.MultiplyAddAdjacent(a2l, Avx512BW.LoadVector512(w + 128)), Avx512BW.MultiplyAddAdjacent(b0l, Avx512BW.LoadVector512(w + 192))));
+                    accLow = Avx512F.Add(
+                        accLow,
+                        Avx512F.Add(Avx512BW.MultiplyAddAdjacent(b1l, Avx512BW.LoadVector512(w + 256)), Avx512BW.MultiplyAddAdjacent(b2l, Avx512BW.LoadVector512(w + 320))));
+                    Vector512<int> accHigh = Avx512F.Add(
+                        Avx512F.Add(Avx512BW.MultiplyAddAdjacent(a0h, Avx512BW.LoadVector512(w + 32)), Avx512BW.MultiplyAddAdjacent(a1h, Avx512BW.LoadVector512(w + 96))),
+                        Avx512F.Add(Avx512BW.MultiplyAddAdjacent(a2h, Avx512BW.LoadVector512(w + 160)), Avx512BW.MultiplyAddAdjacent(b0h, Avx512BW.LoadVector512(w + 224))));
+                    accHigh = Avx512F.Add(
+                        accHigh,
+                        Avx512F.Add(Avx512BW.MultiplyAddAdjacent(b1h, Avx512BW.LoadVector512(w + 288)), Avx512BW.MultiplyAddAdjacent(b2h, Avx512BW.LoadVector512(w + 352))));
+
+                    Vector512<short> words = Avx512BW.PackSignedSaturate(rqLow.Apply(accLow), rqHigh.Apply(accHigh));
+                    Vector512<byte> bytes = Avx512BW.PackUnsignedSaturate(words, words);
+                    Avx.Store(o, Avx512F.PermuteVar8x64(bytes.AsUInt64(), evenQwords).AsByte().GetLower());
+                    (a0l, a0h, b0l, b0h) = (a1l, a1h, b1l, b1h);
+                    (a1l, a1h, b1l, b1h) = (a2l, a2h, b2l, b2h);
+                }
+            }
+        }
+
+        /// <summary>One input column of a 3×3 window: rows 0 and 1 interleaved (lo, hi), row 2 with zeros (lo, hi).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Column(byte* p, long dy, out Vector512<short> pairLow, out Vector512<short> pairHigh, out Vector512<short> lastLow, out Vector512<short> lastHigh)
+        {
+            Vector512<short> r0 = Widen(p), r1 = Widen(p + dy), r2 = Widen(p + (2 * dy));
+            pairLow = Avx512BW.UnpackLow(r0, r1);
+            pairHigh = Avx512BW.UnpackHigh(r0, r1);
+            lastLow = Avx512BW.UnpackLow(r2, Vector512<short>.Zero);
+            lastHigh = Avx512BW.UnpackHigh(r2, Vector512<short>.Zero);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

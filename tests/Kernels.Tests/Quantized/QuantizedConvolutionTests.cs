@@ -49,6 +49,10 @@ public sealed class QuantizedConvolutionTests
         // Dilated depthwise (interior and borders); im2col in several 512 KiB blocks (K = 4608: 113 rows each) that cross images.
         Conv2DDescriptor.Create(9, 10, 24, 24, 3, stride: 1, padding: 2, groups: 24, dilation: 2),
         Conv2DDescriptor.Create(12, 12, 512, 8, 3, stride: 1, padding: 1, activation: Activation.Relu) with { Batch = 2 },
+
+        // Stride-1 depthwise with 32-channel blocks and the sliding column window: batch 2 and a slice; dilated rows only.
+        Conv2DDescriptor.Create(7, 11, 64, 64, 3, stride: 1, padding: 1, groups: 64) with { Batch = 2, OutputPixelStride = 72 },
+        Conv2DDescriptor.Create(10, 9, 40, 40, 3, stride: 1, padding: 1, groups: 40) with { DilationHeight = 2, PadTop = 2, PadBottom = 2 },
     ];
 
     public static TheoryData<int> CaseIndices()
