@@ -8,7 +8,9 @@ namespace Kernels.Cpu.Quantized;
 /// [−127, 127]), the bias as int32 at scale input.Scale·weightScale, and the per-channel Q31 multiplier and
 /// right shift of input.Scale·weightScale / output.Scale (<see cref="Requantization.QuantizeMultiplier"/>).
 /// A channel whose weights are all zero gets weightScale = output.Scale / (2·input.Scale): its requantization
-/// scale is ½ and its bias keeps half an output step of precision.
+/// scale is ½ and its bias keeps half an output step of precision. A channel whose weights are tiny next to its
+/// bias (a nearly pruned channel) gets weightScale = |bias| / (input.Scale·2³⁰) when that is larger than the above,
+/// so that its int32 bias cannot overflow (its weights then use fewer than 8 bits, which costs nothing next to the bias).
 /// </summary>
 internal sealed class QuantizedChannels
 {
@@ -37,8 +39,8 @@ internal sealed class QuantizedChannels
     public int[] Shifts { get; }
 
     /// <summary>
-    /// Checks the finite values and the scales before anything is allocated: weights and bias finite, every
-    /// requantization scale below 1 and every quantized bias inside int32.
+    /// Checks the finite values and the scales before anything is allocated: weights and bias finite and every
+    /// requantization scale below 1 (the bias always fits int32, see the class remarks).
     /// </summary>
     /// <exception cref="ArgumentException">What is wrong, naming the parameter and the channel.</exception>
     public static void Validate(ReadOnlySpan<float> weights, int channels, int perChannel, ReadOnlySpan<float> bias, QuantizationParameters input, QuantizationParameters output)
@@ -47,7 +49,12 @@ internal sealed class QuantizedChannels
         {
             ReadOnlySpan<float> w = weights.Slice(o * perChannel, perChannel);
             float max = MaxAbs(w, o, perChannel);
-            double weightScale = WeightScale(max, input, output);
+            if (!bias.IsEmpty && !float.IsFinite(bias[o]))
+            {
+                throw new ArgumentException($"bias[{o}] is {bias[o]}; it must be finite.", nameof(bias));
+            }
+
+            double weightScale = WeightScale(max, bias.IsEmpty ? 0 : bias[o], input, output);
             double scale = input.Scale * weightScale / output.Scale;
             if (!(scale < 1))
             {
@@ -55,20 +62,6 @@ internal sealed class QuantizedChannels
                     $"Output channel {o}: the requantization scale input.Scale·weightScale/output.Scale = {scale:G4} is not below 1 " +
                     $"(output.Scale {output.Scale} is too small for weights up to {max}).",
                     nameof(output));
-            }
-
-            if (!bias.IsEmpty)
-            {
-                if (!float.IsFinite(bias[o]))
-                {
-                    throw new ArgumentException($"bias[{o}] is {bias[o]}; it must be finite.", nameof(bias));
-                }
-
-                double q = Math.Round(bias[o] / (input.Scale * weightScale), MidpointRounding.ToEven);
-                if (q is > int.MaxValue or < int.MinValue)
-                {
-                    throw new ArgumentException($"bias[{o}] = {bias[o]} does not fit int32 at scale {input.Scale * weightScale:G4}.", nameof(bias));
-                }
             }
         }
     }
@@ -81,7 +74,7 @@ internal sealed class QuantizedChannels
         {
             ReadOnlySpan<float> w = weights.Slice(o * perChannel, perChannel);
             float max = MaxAbs(w, o, perChannel);
-            double weightScale = WeightScale(max, input, output);
+            double weightScale = WeightScale(max, bias.IsEmpty ? 0 : bias[o], input, output);
             q.WeightScales[o] = (float)weightScale;
             Span<sbyte> dst = q.Weights.AsSpan(o * perChannel, perChannel);
             for (int i = 0; i < perChannel; i++)
@@ -97,8 +90,11 @@ internal sealed class QuantizedChannels
         return q;
     }
 
-    private static double WeightScale(float maxAbs, QuantizationParameters input, QuantizationParameters output) =>
-        maxAbs > 0 ? maxAbs / 127.0 : output.Scale / (2.0 * input.Scale);
+    private static double WeightScale(float maxAbs, float bias, QuantizationParameters input, QuantizationParameters output)
+    {
+        double forBias = Math.Abs(bias) / (input.Scale * (double)(1 << 30));
+        return Math.Max(maxAbs > 0 ? maxAbs / 127.0 : output.Scale / (2.0 * input.Scale), forBias);
+    }
 
     private static float MaxAbs(ReadOnlySpan<float> w, int channel, int perChannel)
     {

@@ -74,10 +74,13 @@ public static class QuantizedConvolutions
         _ => QuantizedGemmKernels.Get("qu8s8-gemm-8x12-advsimd-dot"),
     };
 
-    /// <summary>The depthwise kernel a variant uses: AVX2 where the CPU has it (also for AVX-512), else the portable one.</summary>
+    /// <summary>The depthwise kernel a variant uses: AVX-512BW or AVX2 where the CPU has them, AdvSimd (native on arm64, through the shim when asked for), else the portable one.</summary>
     internal static DepthwiseVariant DepthwiseVariantFor(KernelIsa? isa) => isa switch
     {
+        null or KernelIsa.Avx512 when Avx512BW.IsSupported => DepthwiseVariant.Avx512,
         null or KernelIsa.Avx512 or KernelIsa.Avx2 when Avx2.IsSupported => DepthwiseVariant.Avx2,
+        null when System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported => DepthwiseVariant.AdvSimd,
+        KernelIsa.AdvSimd => DepthwiseVariant.AdvSimd,
         _ => DepthwiseVariant.Scalar,
     };
 

@@ -9,8 +9,8 @@ namespace Kernels.Cpu.Quantized;
 /// int8 convolution as GEMM: C[pixels × OC/groups] = A[pixels × K] · B[K × OC/groups] per group, B the int8
 /// weights (K = KH·KW·IC/groups, OHWI order) packed once per group. A 1×1 stride-1 unpadded ungrouped layer
 /// multiplies the NHWC input rows directly (lda = IC); every other layer gathers im2col rows into a per-thread
-/// block of at most <see cref="BlockBytes"/> (padding is the input zero point, i.e. real 0) and multiplies block
-/// by block. The output block is written with ldc = the output pixel stride, so a concat slice costs nothing.
+/// block of at most <see cref="BlockBytes"/> (padding is the input zero point, i.e. real 0; split among the workers)
+/// and multiplies block by block. The output block is written with ldc = the output pixel stride, so a concat slice costs nothing.
 /// </summary>
 internal sealed unsafe class QuantizedGemmConvolution : QuantizedConvolution
 {
@@ -83,7 +83,16 @@ internal sealed unsafe class QuantizedGemmConvolution : QuantizedConvolution
             int rows = Math.Min(blockRows, pixels - r0);
             for (int g = 0; g < d.Groups; g++)
             {
-                Im2Col(d, input, g, r0, rows, block);
+                if (workers is null || workers.ThreadCount == 1)
+                {
+                    Im2Col(d, input, g, r0, rows, block);
+                }
+                else
+                {
+                    var gather = new Im2ColRows { Owner = this, Input = input, Group = g, FirstRow = r0, Block = block, RowBytes = k };
+                    workers.ParallelFor(rows, ref gather);
+                }
+
                 byte* c = output + ((long)r0 * ldc) + (g * n);
                 _gemm.Multiply(
                     rows, new ReadOnlySpan<byte>(block, rows * k), k, _groups[g], new Span<byte>(c, ((rows - 1) * ldc) + n), ldc, _store, workers);
@@ -98,21 +107,33 @@ internal sealed unsafe class QuantizedGemmConvolution : QuantizedConvolution
         int h = d.InputHeight, w = d.InputWidth, ic = d.InputChannels, icg = d.GroupInputChannels;
         int oh = d.OutputHeight, ow = d.OutputWidth;
         byte zeroPoint = (byte)Input.ZeroPoint;
+        bool contiguous = d.Groups == 1 && d.DilationWidth == 1;
+        int rowBytes = d.KernelWidth * ic;
         byte* dst = block;
         for (int r = r0; r < r0 + rows; r++)
         {
             int nImage = r / (oh * ow), rest = r % (oh * ow);
             int oy = rest / ow, ox = rest % ow;
             byte* image = input + ((long)nImage * h * w * ic) + (g * icg);
+            int ix0 = (ox * d.StrideWidth) - d.PadLeft;
+            bool rowInside = contiguous && ix0 >= 0 && ix0 + d.KernelWidth <= w;
             for (int ky = 0; ky < d.KernelHeight; ky++)
             {
                 int iy = (oy * d.StrideHeight) - d.PadTop + (ky * d.DilationHeight);
+                if (rowInside && (uint)iy < (uint)h)
+                {
+                    // Ungrouped, undilated, all KW taps inside: one run of KW·IC input bytes.
+                    Copy(dst, image + ((((long)iy * w) + ix0) * ic), rowBytes);
+                    dst += rowBytes;
+                    continue;
+                }
+
                 for (int kx = 0; kx < d.KernelWidth; kx++)
                 {
-                    int ix = (ox * d.StrideWidth) - d.PadLeft + (kx * d.DilationWidth);
+                    int ix = ix0 + (kx * d.DilationWidth);
                     if ((uint)iy < (uint)h && (uint)ix < (uint)w)
                     {
-                        Unsafe.CopyBlockUnaligned(dst, image + ((((long)iy * w) + ix) * ic), (uint)icg);
+                        Copy(dst, image + ((((long)iy * w) + ix) * ic), icg);
                     }
                     else
                     {
@@ -123,6 +144,39 @@ internal sealed unsafe class QuantizedGemmConvolution : QuantizedConvolution
                 }
             }
         }
+    }
+
+    /// <summary>A copy that does not call memmove for the few bytes of a first layer's taps (3 channels).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(byte* dst, byte* src, int count)
+    {
+        if (count >= 16)
+        {
+            Unsafe.CopyBlockUnaligned(dst, src, (uint)count);
+            return;
+        }
+
+        int i = 0;
+        for (; i + 4 <= count; i += 4)
+        {
+            Unsafe.WriteUnaligned(dst + i, Unsafe.ReadUnaligned<uint>(src + i));
+        }
+
+        for (; i < count; i++)
+        {
+            dst[i] = src[i];
+        }
+    }
+
+    /// <summary>im2col rows split among the workers (the GEMM that follows is split again by its own tiles).</summary>
+    private struct Im2ColRows : IRangeBody
+    {
+        public QuantizedGemmConvolution Owner;
+        public byte* Input, Block;
+        public int Group, FirstRow, RowBytes;
+
+        public readonly void Execute(int begin, int end) =>
+            Owner.Im2Col(Owner.Descriptor, Input, Group, FirstRow + begin, end - begin, Block + ((long)begin * RowBytes));
     }
 
     private protected override void Free()

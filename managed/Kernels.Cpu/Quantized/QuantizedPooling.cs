@@ -1,8 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Kernels.Core;
 using Kernels.Core.Threading;
 using Kernels.Cpu.Layers;
+using Kernels.Cpu.Quantized.MicroKernels;
 
 namespace Kernels.Cpu.Quantized;
 
@@ -14,8 +16,8 @@ namespace Kernels.Cpu.Quantized;
 /// requantized through the table of <see cref="QuantizedTensors.Requantize"/>. Average sums the window's bytes
 /// in int32 per channel and rescales once: out = clamp(zo + round((Σx − n·zi)·si / (so·divisor))), n the real
 /// pixels of the window, the divisor n or the padded window size; padded pixels are real 0. The rescale is a
-/// <see cref="FixedPointScale"/> (one rounding, ties toward +∞). Vectorized over channels; multithreaded over
-/// output rows; allocates nothing.
+/// <see cref="FixedPointScale"/> (one rounding, ties toward +∞), with AVX2 through the GEMM's requantizing store.
+/// Vectorized over channels; multithreaded over output rows; allocates nothing.
 /// </para>
 /// </summary>
 public static unsafe class QuantizedPooling
@@ -64,8 +66,6 @@ public static unsafe class QuantizedPooling
             InputZeroPoint = input.ZeroPoint,
             OutputZeroPoint = output.ZeroPoint,
             Ratio = input.Scale / (double)output.Scale,
-            From = input,
-            To = output,
         };
         int rows = d.Batch * body.OH;
         if (workers is null || workers.ThreadCount == 1)
@@ -158,11 +158,27 @@ public static unsafe class QuantizedPooling
         }
     }
 
+    /// <summary>o[c] = clamp(zo + round((acc[c] − pixels·zi)·scale)); with AVX2 (and a scale below 1) 8 channels per step through the GEMM's requantizing store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Rescale(int* acc, int count, int pixels, int inputZeroPoint, FixedPointScale scale, int outputZeroPoint, byte* o)
     {
         long offset = (long)pixels * inputZeroPoint;
-        for (int c = 0; c < count; c++)
+        int c = 0;
+        if (Avx2.IsSupported && scale.Shift >= 31 && count >= 8)
+        {
+            int* parameters = stackalloc int[24];
+            Vector256.Create((int)-offset).Store(parameters);
+            Vector256.Create(scale.Multiplier).Store(parameters + 8);
+            Vector256.Create(scale.Shift - 31).Store(parameters + 16);
+            var tile = new RequantizeTile { Bias = parameters, Multiplier = parameters + 8, Shift = parameters + 16, Low = -outputZeroPoint, High = 255 - outputZeroPoint, ZeroPoint = outputZeroPoint };
+            var store = new Avx2Requantize(&tile, 0);
+            for (; c + 8 <= count; c += 8)
+            {
+                Avx2Requantize.Store8(o + c, store.Apply(Avx.LoadVector256(acc + c)));
+            }
+        }
+
+        for (; c < count; c++)
         {
             o[c] = (byte)Math.Clamp(outputZeroPoint + scale.Apply(acc[c] - offset), 0, 255);
         }
@@ -184,7 +200,6 @@ public static unsafe class QuantizedPooling
         public bool IncludePad, Max, SameParameters;
         public int InputZeroPoint, OutputZeroPoint;
         public double Ratio;
-        public QuantizationParameters From, To;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int begin, int end)
@@ -260,6 +275,24 @@ public static unsafe class QuantizedPooling
         private readonly void MaxWindow(byte* window, long rowStride, int rows, int cols, byte* o)
         {
             int c = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; c + 32 <= C; c += 32)
+                {
+                    Vector256<byte> m = Vector256<byte>.Zero;
+                    for (int i = 0; i < rows; i++)
+                    {
+                        byte* p = window + (i * rowStride) + c;
+                        for (int j = 0; j < cols; j++)
+                        {
+                            m = Vector256.Max(m, Vector256.Load(p + ((long)j * C)));
+                        }
+                    }
+
+                    m.Store(o + c);
+                }
+            }
+
             if (Vector128.IsHardwareAccelerated)
             {
                 for (; c + 16 <= C; c += 16)

@@ -41,6 +41,18 @@ public sealed class QuantizedConvolutionTests
         Conv2DDescriptor.Create(10, 9, 32, 32, 5, stride: 2, padding: 2, groups: 32),
         Conv2DDescriptor.Create(1, 1, 24, 24, 3, stride: 1, padding: 1, groups: 24),
         Conv2DDescriptor.Create(7, 6, 16, 16, 3, stride: 1, padding: 0, groups: 16),
+
+        // Depthwise with 32-channel blocks (AVX-512): 70 channels end with a block shifted back; stride 2 and a slice.
+        Conv2DDescriptor.Create(6, 7, 70, 70, 3, stride: 1, padding: 1, groups: 70, activation: Activation.Relu6),
+        Conv2DDescriptor.Create(9, 8, 32, 32, 3, stride: 2, padding: 1, groups: 32) with { Batch = 2, OutputPixelStride = 33 },
+
+        // Dilated depthwise (interior and borders); im2col in several 512 KiB blocks (K = 4608: 113 rows each) that cross images.
+        Conv2DDescriptor.Create(9, 10, 24, 24, 3, stride: 1, padding: 2, groups: 24, dilation: 2),
+        Conv2DDescriptor.Create(12, 12, 512, 8, 3, stride: 1, padding: 1, activation: Activation.Relu) with { Batch = 2 },
+
+        // Stride-1 depthwise with 32-channel blocks and the sliding column window: batch 2 and a slice; dilated rows only.
+        Conv2DDescriptor.Create(7, 11, 64, 64, 3, stride: 1, padding: 1, groups: 64) with { Batch = 2, OutputPixelStride = 72 },
+        Conv2DDescriptor.Create(10, 9, 40, 40, 3, stride: 1, padding: 1, groups: 40) with { DilationHeight = 2, PadTop = 2, PadBottom = 2 },
     ];
 
     public static TheoryData<int> CaseIndices()
@@ -92,6 +104,34 @@ public sealed class QuantizedConvolutionTests
                 AssertLayer($"{conv.Name} ({isa?.ToString() ?? "default"}, {workers?.ThreadCount ?? 1} threads) on {d}", y, reference, fp32, qo, pixels, d.OutputChannels, d.EffectiveOutputPixelStride);
             }
         }
+    }
+
+    [Fact]
+    public unsafe void NearlyPrunedChannelsKeepTheirBias()
+    {
+        // Channel 0: weights of 1e-9 next to a bias of 1.5 (max|w|/127 as the scale would overflow the int32 bias);
+        // channel 1: all-zero weights with a bias; channel 2: ordinary.
+        var d = Conv2DDescriptor.Create(4, 4, 3, 3, 1);
+        var weights = new float[] { 1e-9f, -1e-9f, 1e-9f, 0, 0, 0, 0.5f, -0.25f, 0.125f };
+        var bias = new float[] { 1.5f, -0.745f, 0.1f };
+        var qi = new QuantizationParameters(0.01f, 0);
+        var qo = new QuantizationParameters(0.02f, 100);
+        var rng = new Random(9);
+        byte[] x = RandomBytes(rng, d.InputLength);
+        var layer = QuantizeLayer(weights, 3, bias, qi, qo);
+        byte[] reference = QuantizedLayerReference.Convolution(d, x, qi, layer, qo);
+        float[] fp32 = Fp32(d, Dequantize(x, qi), weights, bias);
+        using var conv = QuantizedConvolutions.Create(d, weights, bias, qi, qo);
+        byte[] y = Poisoned(d.OutputLength);
+        fixed (byte* px = x)
+        fixed (byte* py = y)
+        {
+            conv.Run(px, py);
+        }
+
+        AssertLayer(conv.Name, y, reference, fp32, qo, 16, 3, 3);
+        Assert.Equal(qo.Quantize(1.5f), y[0]);
+        Assert.Equal(qo.Quantize(-0.745f), y[1]);
     }
 
     [Fact]

@@ -8,10 +8,10 @@ using static Kernels.Tests.Quantized.QuantizedLayerReference;
 namespace Kernels.Tests.Quantized;
 
 /// <summary>
-/// int8 element-wise add against TFLite's integer definition written out here (bit-exact; poison between slices
-/// untouched) and against the fp32 add of the dequantized inputs within one output step (the intermediate
-/// roundings at 2^20 headroom cost about 2^−19 of an input step; the last rounding ½ step; the fp32 result
-/// quantized ½ step). With AVX2 off the scalar path runs.
+/// int8 element-wise add against its integer definition written out here (exact per-input products with 22-bit
+/// multipliers, one output rounding; bit-exact, poison between slices untouched) and against the fp32 add of the
+/// dequantized inputs within one output step (the multipliers' rounding costs about 2^−21 relative; the last
+/// rounding ½ step; the fp32 result quantized ½ step). With AVX2 off the scalar path runs.
 /// </summary>
 public sealed class QuantizedElementwiseTests
 {
@@ -85,18 +85,17 @@ public sealed class QuantizedElementwiseTests
         var y = Poisoned(d.OutputLength);
         var (lo, hi) = Clamp(d.Activation.Kind, qy);
         double twiceMax = 2.0 * Math.Max(qa.Scale, qb.Scale);
-        var (ma, ta) = QuantizedPoolingTests.Fixed(qa.Scale / twiceMax);
-        var (mb, tb) = QuantizedPoolingTests.Fixed(qb.Scale / twiceMax);
-        var (my, ty) = QuantizedPoolingTests.Fixed(twiceMax / ((1 << 20) * (double)qy.Scale));
+        long ma = (long)Math.Round(qa.Scale / twiceMax * (1 << 22), MidpointRounding.AwayFromZero);
+        long mb = (long)Math.Round(qb.Scale / twiceMax * (1 << 22), MidpointRounding.AwayFromZero);
+        var (my, ty) = QuantizedPoolingTests.Fixed(twiceMax / ((1 << 22) * (double)qy.Scale));
         long pixels = (long)d.Batch * d.Height * d.Width;
         for (long p = 0; p < pixels; p++)
         {
             for (int c = 0; c < d.Channels; c++)
             {
                 long i = (p * d.Channels) + c;
-                long sa = Rescale((long)(a[i] - qa.ZeroPoint) * (1 << 20), ma, ta);
-                long sb = Rescale((long)(b[i] - qb.ZeroPoint) * (1 << 20), mb, tb);
-                y[(p * d.EffectiveOutputPixelStride) + c] = (byte)Math.Clamp(qy.ZeroPoint + Rescale(sa + sb, my, ty), lo, hi);
+                long sum = ((a[i] - qa.ZeroPoint) * ma) + ((b[i] - qb.ZeroPoint) * mb);
+                y[(p * d.EffectiveOutputPixelStride) + c] = (byte)Math.Clamp(qy.ZeroPoint + Rescale(sum, my, ty), lo, hi);
             }
         }
 

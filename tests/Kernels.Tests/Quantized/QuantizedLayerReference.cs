@@ -68,7 +68,9 @@ internal static class QuantizedLayerReference
                 max = Math.Max(max, Math.Abs((double)weights[(o * per) + i]));
             }
 
-            ws[o] = max > 0 ? (float)max / 127.0 : output.Scale / (2.0 * input.Scale);
+            // At least |bias| / (si·2^30), so that the int32 bias cannot overflow (nearly pruned channels).
+            double forBias = bias is null ? 0 : Math.Abs((double)bias[o]) / input.Scale / 1073741824.0;
+            ws[o] = Math.Max(max > 0 ? (float)max / 127.0 : output.Scale / (2.0 * input.Scale), forBias);
             for (int i = 0; i < per; i++)
             {
                 wq[(o * per) + i] = (sbyte)Math.Round(weights[(o * per) + i] / ws[o], MidpointRounding.ToEven);
