@@ -74,11 +74,14 @@ public readonly record struct QuantizationParameters(float Scale, int ZeroPoint,
         return new QuantizationParameters((float)scale, zeroPoint, dataType);
     }
 
-    /// <summary>round(x / scale) + zero point, saturated; ties round to even, as ONNX QuantizeLinear.</summary>
+    /// <summary>
+    /// round(x / scale) + zero point, saturated; the division in float32 and ties to even, exactly as ONNX
+    /// QuantizeLinear defines it (NaN gives the zero point).
+    /// </summary>
     public int Quantize(float x)
     {
-        double q = Math.Round(x / (double)Scale, MidpointRounding.ToEven) + ZeroPoint;
-        return double.IsNaN(q) ? ZeroPoint : (int)Math.Clamp(q, QMin, QMax);
+        float q = MathF.Round(x / Scale, MidpointRounding.ToEven) + ZeroPoint;
+        return float.IsNaN(q) ? ZeroPoint : (int)Math.Clamp(q, QMin, QMax);
     }
 
     /// <summary>scale × (q − zero point).</summary>
