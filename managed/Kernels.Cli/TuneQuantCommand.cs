@@ -20,7 +20,7 @@ internal static class TuneQuantCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = new Argument<string>("model") { Description = $"A zoo network ({string.Join(", ", ModelZoo.Names)}) or an .onnx file (one input, one output)." };
+        var model = new Argument<string>("model") { Description = $"A zoo network ({string.Join(", ", ModelZoo.Names)}) or an .onnx file (one input; with several outputs the error is the worst output's)." };
         var calibration = new Option<string?>("--calibration") { Description = "Folder of .npy calibration inputs. Default: seeded synthetic inputs." };
         var validation = new Option<string?>("--validation") { Description = "Folder of .npy validation inputs the error is measured on. Default: seeded synthetic inputs (other seeds)." };
         var budget = new Option<double>("--budget") { Description = "The error allowed, in (0, 1): cosine distance, or the fraction of top-1 disagreements.", Required = true };
@@ -89,9 +89,9 @@ internal static class TuneQuantCommand
         }
 
         NetworkGraph graph = onnx?.Graph ?? ModelZoo.Create(model);
-        if (graph.Inputs.Count != 1 || graph.Outputs.Count != 1)
+        if (graph.Inputs.Count != 1)
         {
-            throw new UsageException($"{model}: tune-quant needs one input and one output; the network has {graph.Inputs.Count} and {graph.Outputs.Count}.");
+            throw new UsageException($"{model}: tune-quant needs a single-input network; it has {graph.Inputs.Count} inputs.");
         }
 
         List<float[][]> calibration = calibrationFolder is null ? PrecisionOptions.Synthetic(graph, samples, seed: 1000) : PrecisionOptions.LoadInputs(calibrationFolder, graph, onnx?.Inputs[0]);

@@ -77,6 +77,48 @@ public sealed class QuantizationTunerTests : IDisposable
     }
 
     [Fact]
+    public void MultiOutputErrorIsTheWorstOutputs()
+    {
+        var b = new GraphBuilder("two-heads");
+        Value x = b.Input("x", new TensorShape(1, 12, 12, 8));
+        var rng = new Random(4);
+        Constant W(string name, int o, int k, int i) => new(name, ConstantRole.Weights, [o, k, k, i], Enumerable.Range(0, o * k * k * i).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray());
+        Value trunk = b.Relu(b.Conv(x, 16, 3, 1, 1, W("w0", 16, 3, 8), name: "trunk"), "trunk_relu");
+        Value head1 = b.Conv(trunk, 4, 1, 1, 0, W("w1", 4, 1, 16), name: "head1");
+        Value head2 = b.Conv(b.Relu(b.Conv(trunk, 16, 3, 1, 1, W("w2", 16, 3, 16), name: "mid"), "mid_relu"), 6, 1, 1, 0, W("w3", 6, 1, 16), name: "head2");
+        NetworkGraph graph = b.Build(head1, head2);
+        long size = x.Shape.ElementCount;
+        QuantizationTable table = Calibrator.Calibrate(graph, [[Image(size, 1)], [Image(size, 2)]]);
+        float[][] validation = [Image(size, 3), Image(size, 4)];
+        QuantizationPlan plan = QuantizationTuner.Tune(graph, table, validation, 0.5, timingRuns: 3);
+
+        using var session = InferenceSession.Create(graph, new InferenceOptions { Quantization = table, FloatLayers = plan.FloatLayers });
+        using var reference = InferenceSession.Create(graph, new InferenceOptions());
+        double expected = validation.Average(v =>
+        {
+            float[][] a = [new float[4 * 144], new float[6 * 144]], r = [new float[4 * 144], new float[6 * 144]];
+            session.Run([v], a.Select(o => (Memory<float>)o).ToArray());
+            reference.Run([v], r.Select(o => (Memory<float>)o).ToArray());
+            return Enumerable.Range(0, 2).Max(k => 1 - Cosine(a[k], r[k]));
+        });
+        Assert.Equal(expected, plan.Error, 1e-9);
+        Assert.True(plan.Error <= 0.5);
+    }
+
+    private static double Cosine(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            na += (double)a[i] * a[i];
+            nb += (double)b[i] * b[i];
+        }
+
+        return dot / Math.Sqrt(na * nb);
+    }
+
+    [Fact]
     public void BadBudgetAndBadPlanFilesAreRejected()
     {
         NetworkGraph graph = ModelZoo.Create("squeezenet");
