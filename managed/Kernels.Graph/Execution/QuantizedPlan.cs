@@ -105,10 +105,18 @@ internal sealed class QuantizedPlan
         }
 
         // Max pooling passes its input's parameters on (exact); concats unify theirs, until nothing changes (a value
-        // read by two concats joins both).
+        // read by two concats joins both). Unions are of the calibrated ranges: a constant zero input (range [0, 0],
+        // parameters of scale 1) must not widen the others'.
+        var ranges = new Dictionary<Value, (float Min, float Max)>(ReferenceEqualityComparer.Instance);
+        foreach ((Value v, QuantizationParameters p) in plan._parameters)
+        {
+            ranges[v] = table.RangeOf(v.Name, p);
+        }
+
         foreach (PlanNode n in nodes.Where(n => n.Kind == OperatorKind.MaxPool && plan._layers.Contains(n)))
         {
             plan._parameters[n.Output] = plan._parameters[n.Inputs[0]];
+            ranges[n.Output] = ranges[n.Inputs[0]];
         }
 
         // Ranges only widen, so this settles; the bound is a guard.
@@ -118,10 +126,11 @@ internal sealed class QuantizedPlan
             foreach (PlanNode n in nodes.Where(n => n.Kind == OperatorKind.Concat && plan._layers.Contains(n)))
             {
                 Value[] members = [.. n.Inputs, n.Output];
-                float lo = members.Min(v => plan._parameters[v].RealMin), hi = members.Max(v => plan._parameters[v].RealMax);
+                float lo = members.Min(v => ranges[v].Min), hi = members.Max(v => ranges[v].Max);
                 var shared = QuantizationParameters.FromRange(lo, hi);
                 foreach (Value v in members)
                 {
+                    ranges[v] = (lo, hi);
                     if (plan._parameters[v] != shared)
                     {
                         plan._parameters[v] = shared;

@@ -24,10 +24,15 @@ public sealed class QuantizationTable
 {
     private readonly Dictionary<string, QuantizationParameters> _parameters;
 
-    /// <summary>A table from given parameters (each validated).</summary>
+    /// <summary>A table from given parameters (each validated), with the real ranges they were made from when known.</summary>
     /// <exception cref="ArgumentException">Invalid parameters, naming the value.</exception>
-    public QuantizationTable(IReadOnlyDictionary<string, QuantizationParameters> parameters, CalibrationMethod method, int samples)
+    public QuantizationTable(
+        IReadOnlyDictionary<string, QuantizationParameters> parameters, CalibrationMethod method, int samples,
+        IReadOnlyDictionary<string, (float Min, float Max)>? ranges = null)
     {
+        Ranges = ranges is null
+            ? new Dictionary<string, (float, float)>(StringComparer.Ordinal)
+            : new Dictionary<string, (float, float)>(ranges, StringComparer.Ordinal);
         ArgumentNullException.ThrowIfNull(parameters);
         foreach ((string name, QuantizationParameters q) in parameters)
         {
@@ -41,6 +46,17 @@ public sealed class QuantizationTable
 
     /// <summary>Parameters per value name.</summary>
     public IReadOnlyDictionary<string, QuantizationParameters> Parameters => _parameters;
+
+    /// <summary>
+    /// The real range each value's parameters were chosen for (after the calibration method), where known: what a
+    /// concat's shared parameters are made from, since a range of width 0 (a constant zero tensor) has no
+    /// parameters that say so (its scale is 1).
+    /// </summary>
+    public IReadOnlyDictionary<string, (float Min, float Max)> Ranges { get; }
+
+    /// <summary>The value's calibrated range, or the one its parameters cover.</summary>
+    public (float Min, float Max) RangeOf(string value, QuantizationParameters parameters) =>
+        Ranges.TryGetValue(value, out (float Min, float Max) r) ? r : (parameters.RealMin, parameters.RealMax);
 
     /// <summary>How the ranges were chosen.</summary>
     public CalibrationMethod Method { get; }
@@ -110,14 +126,16 @@ public static class Calibrator
         }
 
         var ranges = new Dictionary<string, QuantizationParameters>(StringComparer.Ordinal);
+        var chosen = new Dictionary<string, (float, float)>(StringComparer.Ordinal);
         if (method == CalibrationMethod.MinMax)
         {
             foreach ((string name, (float min, float max)) in extremes.Ranges)
             {
                 ranges[name] = QuantizationParameters.FromRange(min, max);
+                chosen[name] = (min, max);
             }
 
-            return new QuantizationTable(ranges, method, samples.Count);
+            return new QuantizationTable(ranges, method, samples.Count, chosen);
         }
 
         var histograms = new HistogramObserver(extremes.Ranges);
@@ -134,9 +152,10 @@ public static class Calibrator
                 ? PercentileRange(counts, min, max, percentile)
                 : MseRange(counts, min, max);
             ranges[name] = QuantizationParameters.FromRange((float)lo, (float)hi);
+            chosen[name] = ((float)lo, (float)hi);
         }
 
-        return new QuantizationTable(ranges, method, samples.Count);
+        return new QuantizationTable(ranges, method, samples.Count, chosen);
     }
 
     /// <summary>The bin edges below which (100 − p) % and above which (100 − p) % of the values lie.</summary>

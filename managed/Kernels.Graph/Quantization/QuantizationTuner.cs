@@ -68,6 +68,12 @@ public sealed record QuantizationPlan(
             json.WriteStartObject(name);
             json.WriteNumber("scale", q.Scale);
             json.WriteNumber("zeroPoint", q.ZeroPoint);
+            if (Table.Ranges.TryGetValue(name, out (float Min, float Max) range))
+            {
+                json.WriteNumber("min", range.Min);
+                json.WriteNumber("max", range.Max);
+            }
+
             json.WriteEndObject();
         }
 
@@ -104,13 +110,18 @@ public sealed record QuantizationPlan(
 
             var floats = root.GetProperty("floatLayers").EnumerateArray().Select(e => e.GetString() ?? throw new InvalidDataException($"{path}: a floatLayers entry is null.")).ToHashSet(StringComparer.Ordinal);
             var tensors = new Dictionary<string, QuantizationParameters>(StringComparer.Ordinal);
+            var ranges = new Dictionary<string, (float, float)>(StringComparer.Ordinal);
             foreach (JsonProperty t in root.GetProperty("tensors").EnumerateObject())
             {
                 tensors[t.Name] = new QuantizationParameters(t.Value.GetProperty("scale").GetSingle(), t.Value.GetProperty("zeroPoint").GetInt32());
+                if (t.Value.TryGetProperty("min", out JsonElement min) && t.Value.TryGetProperty("max", out JsonElement max))
+                {
+                    ranges[t.Name] = (min.GetSingle(), max.GetSingle());
+                }
             }
 
             CalibrationMethod method = Enum.TryParse(root.GetProperty("calibrationMethod").GetString(), out CalibrationMethod m) ? m : CalibrationMethod.MinMax;
-            return (new QuantizationTable(tensors, method, root.GetProperty("calibrationSamples").GetInt32()), floats);
+            return (new QuantizationTable(tensors, method, root.GetProperty("calibrationSamples").GetInt32(), ranges), floats);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {

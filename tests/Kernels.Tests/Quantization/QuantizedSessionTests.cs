@@ -143,3 +143,42 @@ public sealed class QdqRoundTripTests : IDisposable
         return r;
     }
 }
+
+/// <summary>A concat of an activation and a constant zero tensor (channel padding, as TensorFlow exports it) keeps the activation's range.</summary>
+public sealed class ConcatWithZerosTests
+{
+    [Fact]
+    public void ZeroConstantDoesNotWidenTheSharedRange()
+    {
+        var b = new GraphBuilder("pad-channels");
+        Value x = b.Input("x", new Kernels.Core.TensorShape(1, 8, 8, 4));
+        var rng = new Random(2);
+        Value relu = b.Relu(b.Conv(x, 4, 1, 1, 0, new Constant("w0", ConstantRole.Weights, [4, 1, 1, 4], Enumerable.Range(0, 16).Select(_ => (float)(rng.NextDouble() * 0.2)).ToArray()), name: "c0"), "relu");
+        Value zeros = b.ConstantTensor(new Constant("zeros", ConstantRole.Tensor, [1, 8, 8, 2], new float[128]), new Kernels.Core.TensorShape(1, 8, 8, 2), "zeros");
+        Value concat = b.Concat([relu, zeros], "concat");
+        Value y = b.Conv(concat, 3, 1, 1, 0, new Constant("w1", ConstantRole.Weights, [3, 1, 1, 6], Enumerable.Range(0, 18).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray()), name: "head");
+        NetworkGraph graph = b.Build(y);
+        float[] Input(int seed)
+        {
+            var r = new Random(seed);
+            return Enumerable.Range(0, 256).Select(_ => (float)r.NextDouble()).ToArray();
+        }
+
+        QuantizationTable table = Calibrator.Calibrate(graph, [[Input(1)], [Input(2)]]);
+        Assert.Equal((0f, 0f), table.Ranges["zeros"]);
+        using var int8 = InferenceSession.Create(graph, new InferenceOptions { Quantization = table });
+        using var fp32 = InferenceSession.Create(graph, new InferenceOptions());
+        Assert.True(int8.QuantizedLayers >= 3, $"{int8.QuantizedLayers} layers 8-bit");
+        float[] a = fp32.Run(Input(3)), c = int8.Run(Input(3));
+        double dot = 0, na = 0, nc = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * c[i];
+            na += (double)a[i] * a[i];
+            nc += (double)c[i] * c[i];
+        }
+
+        // With the zeros' placeholder scale of 1 joined in, the relu's [0, ~0.4] range would be one or two steps.
+        Assert.True(dot / Math.Sqrt(na * nc) >= 0.999, $"cosine {dot / Math.Sqrt(na * nc):F5}");
+    }
+}
