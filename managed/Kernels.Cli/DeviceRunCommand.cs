@@ -55,9 +55,7 @@ internal static class DeviceRunCommand
             throw new UsageException($"--component {componentText}: the OpenCL executor runs float32; the 8-bit path (--precision int8, --quant-plan) runs on the CPU.");
         }
 
-        bool isZoo = ModelZoo.Names.Contains(model, StringComparer.OrdinalIgnoreCase);
-        OnnxImportedModel? onnx = isZoo ? null : RunCommand.Import(model);
-        NetworkGraph graph = onnx?.Graph ?? ModelZoo.Create(model);
+        (NetworkGraph graph, OnnxImportedModel? onnx) = ModelSource.Load(model);
         if (inputArray is not null && graph.Inputs.Count > 1)
         {
             throw new UsageException($"{model} has {graph.Inputs.Count} inputs; --input feeds a single-input network (the others run on seeded random inputs without it).");

@@ -47,13 +47,7 @@ internal sealed class PrecisionOptions
             throw new UsageException($"--precision must be fp32 or int8, not '{precision}'.");
         }
 
-        CalibrationMethod method = parse.GetValue(Method)!.ToLowerInvariant() switch
-        {
-            "minmax" => CalibrationMethod.MinMax,
-            "percentile" => CalibrationMethod.Percentile,
-            "mse" => CalibrationMethod.Mse,
-            var other => throw new UsageException($"--calibration-method must be minmax, percentile or mse, not '{other}'."),
-        };
+        CalibrationMethod method = ParseMethod(parse.GetValue(Method)!, "--calibration-method");
         int samples = parse.GetValue(Samples);
         if (samples < 1)
         {
@@ -90,6 +84,15 @@ internal sealed class PrecisionOptions
         }
 
     }
+
+    /// <summary>minmax, percentile or mse; a usage error naming <paramref name="option"/> otherwise.</summary>
+    public static CalibrationMethod ParseMethod(string value, string option) => value.ToLowerInvariant() switch
+    {
+        "minmax" => CalibrationMethod.MinMax,
+        "percentile" => CalibrationMethod.Percentile,
+        "mse" => CalibrationMethod.Mse,
+        _ => throw new UsageException($"{option} must be minmax, percentile or mse, not '{value}'."),
+    };
 
     /// <summary><paramref name="count"/> seeded uniform [0, 1) inputs for every graph input.</summary>
     public static List<float[][]> Synthetic(NetworkGraph graph, int count, int seed) =>

@@ -33,38 +33,13 @@ internal static class QuantizeCommand
 
     private static int Execute(CliContext context, string model, string outputPath, string? folder, string methodName, int samples, bool json)
     {
-        CalibrationMethod method = methodName.ToLowerInvariant() switch
-        {
-            "minmax" => CalibrationMethod.MinMax,
-            "percentile" => CalibrationMethod.Percentile,
-            "mse" => CalibrationMethod.Mse,
-            _ => throw new UsageException($"--method must be minmax, percentile or mse, not '{methodName}'."),
-        };
+        CalibrationMethod method = PrecisionOptions.ParseMethod(methodName, "--method");
         if (samples < 1)
         {
             throw new UsageException($"--samples must be at least 1, not {samples}.");
         }
 
-        bool isZoo = ModelZoo.Names.Contains(model, StringComparer.OrdinalIgnoreCase);
-        if (!isZoo && !File.Exists(model))
-        {
-            throw new UsageException($"no such model file: {model}");
-        }
-
-        OnnxImportedModel? onnx = null;
-        if (!isZoo)
-        {
-            try
-            {
-                onnx = OnnxImporter.LoadModel(model);
-            }
-            catch (Exception e) when (e is InvalidDataException or NotSupportedException)
-            {
-                throw new UsageException($"{model}: {e.Message}");
-            }
-        }
-
-        NetworkGraph graph = onnx?.Graph ?? ModelZoo.Create(model);
+        (NetworkGraph graph, OnnxImportedModel? onnx) = ModelSource.Load(model);
         List<float[][]> inputs = folder is null ? PrecisionOptions.Synthetic(graph, samples, seed: 1000) : PrecisionOptions.LoadInputs(folder, graph, onnx?.Inputs[0]);
         context.WriteProgress($"{graph.Name}: calibrating on {inputs.Count} input(s) ({method})...");
         QuantizationTable table = Calibrator.Calibrate(graph, inputs, method);

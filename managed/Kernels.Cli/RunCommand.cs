@@ -73,14 +73,7 @@ internal static class RunCommand
         CpuTopology topology = CpuTopology.Detect();
         KernelsCommand.CheckThreads(threads, topology.CoreCount);
         BenchModelsCommand.CheckRuns(iterations, warmup);
-        bool isZoo = ModelZoo.Names.Contains(model, StringComparer.OrdinalIgnoreCase);
-        if (!isZoo && !File.Exists(model))
-        {
-            throw new UsageException(
-                model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || model.Contains('/')
-                    ? $"no such model file: {model}"
-                    : $"'{model}' is neither a zoo network ({string.Join(", ", ModelZoo.Names)}) nor an existing .onnx file.");
-        }
+        ModelSource.Check(model);
 
         NpyArray? inputArray = null;
         if (inputPath is not null)
@@ -102,8 +95,7 @@ internal static class RunCommand
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
         using var pin = ThreadAffinity.PinCurrentThread(cores[0]);
         using var workers = new WorkerGroup(threads, cores, "run");
-        OnnxImportedModel? onnx = isZoo ? null : Import(model);
-        Kernels.Graph.NetworkGraph graph = onnx?.Graph ?? ModelZoo.Create(model);
+        (Kernels.Graph.NetworkGraph graph, OnnxImportedModel? onnx) = ModelSource.Load(model);
         // A QDQ model carries its own parameters: with --precision int8 and no calibration folder they are used as they are.
         var quantization = plan?.Table
             ?? (precision.Int8 && precision.Folder is null && onnx?.Quantization is { } carried ? carried : precision.Calibrate(context, graph, onnx?.Inputs[0]));
@@ -242,18 +234,6 @@ internal static class RunCommand
             stats = LatencyStats.Measure(session, inputs, outputs, warmup, iterations, done => task.Value = done);
         });
         return stats!;
-    }
-
-    internal static OnnxImportedModel Import(string path)
-    {
-        try
-        {
-            return OnnxImporter.LoadModel(path);
-        }
-        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
-        {
-            throw new UsageException($"{path}: {e.Message}");
-        }
     }
 
     private static NpyArray Load(string path)

@@ -45,7 +45,7 @@ internal static class TuneClCommand
             "exhaustive" => TunerMode.Exhaustive,
             _ => throw new UsageException($"--mode must be normal or exhaustive, not '{modeText}'."),
         };
-        NetworkGraph graph = Load(model);
+        NetworkGraph graph = ModelSource.Load(model).Graph;
         OpenCLDevice device;
         try
         {
@@ -103,21 +103,6 @@ internal static class TuneClCommand
         context.Console.WriteLine(
             $"{report.Measurements} timed launches, {report.NewEntries} new entries, {report.TuneMs / 1000:0.0} s; tuner file {report.TunerFile} ({report.Kernels.Count} entries for this device)");
         return ExitCodes.Success;
-    }
-
-    private static NetworkGraph Load(string model)
-    {
-        if (ModelZoo.Names.Contains(model, StringComparer.OrdinalIgnoreCase))
-        {
-            return ModelZoo.Create(model);
-        }
-
-        if (!File.Exists(model))
-        {
-            throw new UsageException($"'{model}' is neither a zoo network ({string.Join(", ", ModelZoo.Names)}) nor an existing .onnx file.");
-        }
-
-        return RunCommand.Import(model).Graph;
     }
 }
 

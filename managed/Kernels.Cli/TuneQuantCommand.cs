@@ -55,13 +55,7 @@ internal static class TuneQuantCommand
             "top1" => QuantizationErrorMetric.Top1Disagreement,
             _ => throw new UsageException($"--metric must be cosine or top1, not '{metricName}'."),
         };
-        CalibrationMethod method = methodName.ToLowerInvariant() switch
-        {
-            "minmax" => CalibrationMethod.MinMax,
-            "percentile" => CalibrationMethod.Percentile,
-            "mse" => CalibrationMethod.Mse,
-            _ => throw new UsageException($"--calibration-method must be minmax, percentile or mse, not '{methodName}'."),
-        };
+        CalibrationMethod method = PrecisionOptions.ParseMethod(methodName, "--calibration-method");
         if (samples < 1)
         {
             throw new UsageException($"--samples must be at least 1, not {samples}.");
@@ -69,26 +63,7 @@ internal static class TuneQuantCommand
 
         CpuTopology topology = CpuTopology.Detect();
         KernelsCommand.CheckThreads(threads, topology.CoreCount);
-        bool isZoo = ModelZoo.Names.Contains(model, StringComparer.OrdinalIgnoreCase);
-        if (!isZoo && !File.Exists(model))
-        {
-            throw new UsageException($"no such model file: {model}");
-        }
-
-        OnnxImportedModel? onnx = null;
-        if (!isZoo)
-        {
-            try
-            {
-                onnx = OnnxImporter.LoadModel(model);
-            }
-            catch (Exception e) when (e is InvalidDataException or NotSupportedException)
-            {
-                throw new UsageException($"{model}: {e.Message}");
-            }
-        }
-
-        NetworkGraph graph = onnx?.Graph ?? ModelZoo.Create(model);
+        (NetworkGraph graph, OnnxImportedModel? onnx) = ModelSource.Load(model);
         if (graph.Inputs.Count != 1)
         {
             throw new UsageException($"{model}: tune-quant needs a single-input network; it has {graph.Inputs.Count} inputs.");
