@@ -139,6 +139,14 @@ KN_API int kn_has_avx512vnni_kernels(void);
 KN_API void kn_qgemm_ukernel_12x32_avx512vnni(size_t groups, const uint8_t* a, const int8_t* b, uint8_t* c,
                                               size_t ldc, size_t m, size_t n, const kn_requant_tile* q);
 
+/* Indirect (im2col-free) 12x32 tile: a holds taps x 12 row pointers (tap-major), row i of tap t reads the
+ * 4 * groups_per_tap bytes at a[t*12 + i]; b holds taps * groups_per_tap groups packed as for the kernel above.
+ * Same accumulation, requantization and store; 1 <= m <= 12 (rows past m must still point at readable bytes),
+ * 1 <= n <= 32, ldc >= n. */
+KN_API void kn_qigemm_ukernel_12x32_avx512vnni(size_t taps, size_t groups_per_tap, const uint8_t* const* a,
+                                               const int8_t* b, uint8_t* c, size_t ldc, size_t m, size_t n,
+                                               const kn_requant_tile* q);
+
 /* Runs 12 independent vpdpbusd zmm chains for `iterations` rounds (1536 integer ops per round); returns
  * a value derived from the accumulators. For the VNNI peak measurement. */
 KN_API int32_t kn_vnni_peak_chains(uint64_t iterations);

@@ -12,6 +12,11 @@
  *   u = bits 31..62 of P, v = bits 30..61 of P, y = (u >> shift[j]) + ((v >>> shift[j]) & 1)
  *     == (P + 2^(30+shift)) >> (31+shift), round to nearest with ties up;
  *   c[i*ldc + j] = clamp(y, low, high) + zero_point (low/high already offset by the zero point).
+ *
+ * The indirect kernel (kn_qigemm_...) is the same tile for a convolution without im2col or A packing (XNNPACK's
+ * "igemm" idea): A is read straight from the activation through taps x 12 row pointers, each pointing at
+ * 4 * groups_per_tap readable bytes (a pixel's channels, or a padding buffer of zero points); b is the weights
+ * packed as above with each tap's K padded to groups_per_tap groups.
  */
 #include "kernels_native.h"
 
@@ -36,6 +41,28 @@ KN_VNNI_TARGET static inline __m512i requantize16(__m512i acc, const int32_t* bi
     y = _mm512_min_epi32(_mm512_max_epi32(y, low), high);
     return _mm512_add_epi32(y, zero_point);
 }
+
+/* The epilogue shared by both kernels: requantizes the 12x32 accumulators and stores the m x n corner. */
+KN_VNNI_TARGET static inline __attribute__((always_inline)) void store_tile(__m512i acc[MR][2], uint8_t* c, size_t ldc, size_t m, size_t n,
+                                                                           const kn_requant_tile* q)
+{
+    const __m512i low = _mm512_set1_epi32(q->low);
+    const __m512i high = _mm512_set1_epi32(q->high);
+    const __m512i zero_point = _mm512_set1_epi32(q->zero_point);
+    /* Partial columns through byte masks; rows past m are computed (registers only) and not stored. */
+    const __mmask16 mask0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+    const __mmask16 mask1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++) {
+        if ((size_t)i < m) {
+            const __m512i y0 = requantize16(acc[i][0], q->bias, q->multiplier, q->shift, low, high, zero_point);
+            const __m512i y1 = requantize16(acc[i][1], q->bias + 16, q->multiplier + 16, q->shift + 16, low, high, zero_point);
+            _mm_mask_storeu_epi8(c + (size_t)i * ldc, mask0, _mm512_cvtusepi32_epi8(y0));
+            _mm_mask_storeu_epi8(c + (size_t)i * ldc + 16, mask1, _mm512_cvtusepi32_epi8(y1));
+        }
+    }
+}
+
 
 KN_VNNI_TARGET void kn_qgemm_ukernel_12x32_avx512vnni(size_t groups, const uint8_t* a, const int8_t* b, uint8_t* c,
                                                       size_t ldc, size_t m, size_t n, const kn_requant_tile* q)
@@ -62,21 +89,42 @@ KN_VNNI_TARGET void kn_qgemm_ukernel_12x32_avx512vnni(size_t groups, const uint8
         b += NR * 4;
     }
 
-    const __m512i low = _mm512_set1_epi32(q->low);
-    const __m512i high = _mm512_set1_epi32(q->high);
-    const __m512i zero_point = _mm512_set1_epi32(q->zero_point);
-    /* Partial columns through byte masks; rows past m are computed (registers only) and not stored. */
-    const __mmask16 mask0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-    const __mmask16 mask1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1);
+    store_tile(acc, c, ldc, m, n, q);
+}
+
+KN_VNNI_TARGET void kn_qigemm_ukernel_12x32_avx512vnni(size_t taps, size_t groups_per_tap, const uint8_t* const* a,
+                                                       const int8_t* b, uint8_t* c, size_t ldc, size_t m, size_t n,
+                                                       const kn_requant_tile* q)
+{
+    __m512i acc[MR][2];
 #pragma GCC unroll 12
     for (int i = 0; i < MR; i++) {
-        if ((size_t)i < m) {
-            const __m512i y0 = requantize16(acc[i][0], q->bias, q->multiplier, q->shift, low, high, zero_point);
-            const __m512i y1 = requantize16(acc[i][1], q->bias + 16, q->multiplier + 16, q->shift + 16, low, high, zero_point);
-            _mm_mask_storeu_epi8(c + (size_t)i * ldc, mask0, _mm512_cvtusepi32_epi8(y0));
-            _mm_mask_storeu_epi8(c + (size_t)i * ldc + 16, mask1, _mm512_cvtusepi32_epi8(y1));
+        acc[i][0] = _mm512_setzero_si512();
+        acc[i][1] = _mm512_setzero_si512();
+    }
+
+    for (size_t t = 0; t < taps; t++) {
+        const uint8_t* row[MR];
+#pragma GCC unroll 12
+        for (int i = 0; i < MR; i++)
+            row[i] = a[i];
+        a += MR;
+        for (size_t g = 0; g < groups_per_tap; g++) {
+            const __m512i b0 = _mm512_loadu_si512(b);
+            const __m512i b1 = _mm512_loadu_si512(b + 64);
+#pragma GCC unroll 12
+            for (int i = 0; i < MR; i++) {
+                int32_t quad;
+                __builtin_memcpy(&quad, row[i] + 4 * g, 4);
+                const __m512i ai = _mm512_set1_epi32(quad);
+                acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], ai, b0);
+                acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], ai, b1);
+            }
+            b += NR * 4;
         }
     }
+
+    store_tile(acc, c, ldc, m, n, q);
 }
 
 KN_VNNI_TARGET int32_t kn_vnni_peak_chains(uint64_t iterations)

@@ -1,4 +1,5 @@
-/* kn_qgemm_ukernel_12x32_avx512vnni against a scalar int64 reference of the same contract; exact.
+/* kn_qgemm_ukernel_12x32_avx512vnni and the indirect kn_qigemm_ukernel_12x32_avx512vnni against a scalar int64
+ * reference of the same contract; exact.
  * x86-64 only, and only on a CPU with AVX512_VNNI: elsewhere the test has nothing to check (exit 77). */
 #include "kernels_native.h"
 #include "kn_test.h"
@@ -72,6 +73,50 @@ int main(void)
             }
         }
     }
+
+    /* The indirect kernel: each (tap, row) reads 4 * gpt bytes from its own place in a pool (some rows share
+     * one place, as padding rows share the zero-point buffer); B packed tap by tap. */
+    static const int tapss[] = {1, 3, 9};
+    static const int gpts[] = {1, 2, 5};
+    enum { POOL = 4096 };
+    uint8_t* pool = kn_xmalloc(POOL);
+    for (int i = 0; i < POOL; ++i) pool[i] = (uint8_t)kn_rand_u32();
+    for (size_t ti = 0; ti < 3; ++ti)
+    for (size_t gi = 0; gi < 3; ++gi) {
+        const int taps = tapss[ti], gpt = gpts[gi], k = taps * gpt * 4;
+        const uint8_t* rows[9 * MR];
+        for (int t = 0; t < taps; ++t)
+        for (int i = 0; i < MR; ++i)
+            rows[t * MR + i] = (i % 7 == 3) ? pool : pool + kn_rand_u32() % (POOL - 4 * gpt);
+        for (int i = 0; i < NR * k; ++i) b[i] = (int8_t)((int)(kn_rand_u32() % 255) - 127);
+        for (int p = 0; p < k; ++p)
+            for (int j = 0; j < NR; ++j) bp[(p / 4) * NR * 4 + j * 4 + p % 4] = b[p * NR + j];
+        for (int j = 0; j < NR; ++j) {
+            bias[j] = (int32_t)(kn_rand_u32() % 200001) - 100000;
+            shift[j] = (int32_t)(kn_rand_u32() % 20);
+            mult[j] = (int32_t)(kn_rand_u32() & 0x7FFFFFFF) | (1 << 30);
+        }
+        const int32_t zp = zps[(ti + gi) % 4];
+        const kn_requant_tile q = {bias, mult, shift, -zp, 255 - zp, zp};
+        for (int m = 1; m <= MR; m += 5)
+        for (int n = 1; n <= NR; n += 7) {
+            memset(c, 0xA5, sizeof c);
+            kn_qigemm_ukernel_12x32_avx512vnni((size_t)taps, (size_t)gpt, rows, bp, c, LDC, (size_t)m, (size_t)n, &q);
+            for (int i = 0; i < MR; ++i)
+            for (int j = 0; j < LDC; ++j) {
+                if (i >= m || j >= n) {
+                    KN_CHECK(c[i * LDC + j] == 0xA5, "indirect taps=%d gpt=%d m=%d n=%d: wrote outside at (%d,%d)", taps, gpt, m, n, i, j);
+                    continue;
+                }
+                int64_t sum = 0;
+                for (int t = 0; t < taps; ++t)
+                    for (int p = 0; p < 4 * gpt; ++p) sum += (int64_t)rows[t * MR + i][p] * b[(t * 4 * gpt + p) * NR + j];
+                const uint8_t want = ref_output((int32_t)(uint32_t)(sum + bias[j]), mult[j], shift[j], zp, 0, 255);
+                KN_CHECK(c[i * LDC + j] == want, "indirect taps=%d gpt=%d m=%d n=%d C[%d,%d] = %d, reference %d", taps, gpt, m, n, i, j, c[i * LDC + j], want);
+            }
+        }
+    }
+    free(pool);
 
     KN_CHECK(kn_vnni_peak_chains(1000) != 0x7FFFFFFF, "peak loop returned"); /* runs without faulting */
     free(a); free(b); free(ap); free(bp);

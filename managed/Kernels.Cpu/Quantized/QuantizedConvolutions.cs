@@ -51,7 +51,11 @@ public static class QuantizedConvolutions
     /// <param name="isa">The variant; null for the best this machine runs (the GEMM's <see cref="QuantizedGemmKernels.Best"/>).</param>
     /// <exception cref="ArgumentException">See <see cref="Validate"/>.</exception>
     /// <exception cref="NotSupportedException">A LeakyRelu activation.</exception>
-    public static QuantizedConvolution Create(Conv2DDescriptor d, float[] weightsOhwi, float[]? bias, QuantizationParameters input, QuantizationParameters output, KernelIsa? isa = null)
+    public static QuantizedConvolution Create(Conv2DDescriptor d, float[] weightsOhwi, float[]? bias, QuantizationParameters input, QuantizationParameters output, KernelIsa? isa = null) =>
+        Create(d, weightsOhwi, bias, input, output, isa, indirect: true);
+
+    /// <summary><see cref="Create(Conv2DDescriptor, float[], float[], QuantizationParameters, QuantizationParameters, KernelIsa?)"/>; <paramref name="indirect"/> false keeps im2col and the 1×1 GEMM (tests compare the two).</summary>
+    internal static QuantizedConvolution Create(Conv2DDescriptor d, float[] weightsOhwi, float[]? bias, QuantizationParameters input, QuantizationParameters output, KernelIsa? isa, bool indirect)
     {
         ArgumentNullException.ThrowIfNull(weightsOhwi);
         Validate(d, weightsOhwi, bias, input, output, isa);
@@ -62,7 +66,13 @@ public static class QuantizedConvolutions
             return new QuantizedDepthwiseConvolution(d, channels, input, output, clamp, DepthwiseVariantFor(isa));
         }
 
-        return new QuantizedGemmConvolution(d, channels, input, output, clamp, QuantizedGemm.Create(GemmKernelFor(isa)));
+        var gemm = QuantizedGemm.Create(GemmKernelFor(isa));
+        if (indirect && QuantizedIndirectConvolution.Applies(d, gemm.Kernel))
+        {
+            return new QuantizedIndirectConvolution(d, channels, input, output, clamp, gemm);
+        }
+
+        return new QuantizedGemmConvolution(d, channels, input, output, clamp, gemm);
     }
 
     /// <summary>The int8 GEMM micro-kernel a variant uses: on x86 the widest dot product the CPU has, on AdvSimd the sdot kernel.</summary>

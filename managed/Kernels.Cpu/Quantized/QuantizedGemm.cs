@@ -213,6 +213,30 @@ public sealed unsafe class QuantizedGemm
         }
     }
 
+    /// <summary>Splits the tile grid among workers: tilesM × tilesN = workers, the split with the smallest largest share (ties: split M).</summary>
+    internal static void SplitGrid(int mPanels, int nPanels, int workers, out int tilesM, out int tilesN)
+    {
+        tilesM = 1;
+        tilesN = 1;
+        long best = long.MaxValue;
+        for (int tn = 1; tn <= workers; tn++)
+        {
+            if (workers % tn != 0)
+            {
+                continue;
+            }
+
+            int tm = workers / tn;
+            long share = (long)((mPanels + tm - 1) / tm) * ((nPanels + tn - 1) / tn);
+            if (share < best || (share == best && tm > tilesM))
+            {
+                best = share;
+                tilesM = tm;
+                tilesN = tn;
+            }
+        }
+    }
+
     /// <summary>One call's work: each worker owns a rectangle of C tiles (a static 2-D split).</summary>
     private struct Work : IParallelWork
     {
@@ -275,30 +299,6 @@ public sealed unsafe class QuantizedGemm
                         int r = mp * MR;
                         Kernel(Groups, packedA + ((mp - mb) * panelABytes), bPanel, C + (r * Ldc) + col0, Ldc, Math.Min(MR, M - r), cols, &tile);
                     }
-                }
-            }
-        }
-
-        /// <summary>Splits the tile grid among workers: tilesM × tilesN = workers, the split with the smallest largest share (ties: split M).</summary>
-        private static void SplitGrid(int mPanels, int nPanels, int workers, out int tilesM, out int tilesN)
-        {
-            tilesM = 1;
-            tilesN = 1;
-            long best = long.MaxValue;
-            for (int tn = 1; tn <= workers; tn++)
-            {
-                if (workers % tn != 0)
-                {
-                    continue;
-                }
-
-                int tm = workers / tn;
-                long share = (long)((mPanels + tm - 1) / tm) * ((nPanels + tn - 1) / tn);
-                if (share < best || (share == best && tm > tilesM))
-                {
-                    best = share;
-                    tilesM = tm;
-                    tilesN = tn;
                 }
             }
         }

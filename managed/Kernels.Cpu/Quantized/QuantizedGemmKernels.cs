@@ -12,6 +12,9 @@ namespace Kernels.Cpu.Quantized;
 /// </summary>
 public static unsafe class QuantizedGemmKernels
 {
+    /// <summary>Registry name of the C AVX-512 VNNI tile, which also has the indirect convolution form.</summary>
+    internal const string Avx512VnniName = "qu8s8-gemm-12x32-avx512vnni-c";
+
     /// <summary>Every registered kernel, in order of preference.</summary>
     public static IReadOnlyList<QuantizedGemmMicroKernel> All { get; } = Build();
 
@@ -41,7 +44,7 @@ public static unsafe class QuantizedGemmKernels
     [
         // The C helper library's vpdpbusd zmm kernel: .NET 10 cannot emit 512-bit VNNI (see NativeQuantizedKernels).
         new QuantizedGemmMicroKernel(
-            "qu8s8-gemm-12x32-avx512vnni-c", "avx512vnni (C)", NativeQuantizedKernels.MR, NativeQuantizedKernels.NR, 0,
+            Avx512VnniName, "avx512vnni (C)", NativeQuantizedKernels.MR, NativeQuantizedKernels.NR, 0,
             static () => NativeQuantizedKernels.CanRunAvx512Vnni, static () => NativeQuantizedKernels.CanRunAvx512Vnni, &NativeQuantizedKernels.Avx512Vnni12x32),
         // AVX-VNNI (VEX vpdpbusd ymm); where it is missing the kernel runs on an exact AVX2 emulation, for the tests.
         new QuantizedGemmMicroKernel(

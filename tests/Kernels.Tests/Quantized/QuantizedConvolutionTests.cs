@@ -50,6 +50,13 @@ public sealed class QuantizedConvolutionTests
         Conv2DDescriptor.Create(9, 10, 24, 24, 3, stride: 1, padding: 2, groups: 24, dilation: 2),
         Conv2DDescriptor.Create(12, 12, 512, 8, 3, stride: 1, padding: 1, activation: Activation.Relu) with { Batch = 2 },
 
+        // Indirect (VNNI) shapes: a 7x7 stride-2 first layer with row taps cut by the padding on every side and a
+        // read past the input's end; grouped pixel taps (4 channels per group); dilated pixel taps; M and N tails.
+        Conv2DDescriptor.Create(13, 11, 3, 33, 7, stride: 2, padding: 3, activation: Activation.Relu) with { Batch = 2 },
+        Conv2DDescriptor.Create(9, 7, 8, 10, 3, stride: 1, padding: 1, groups: 2) with { OutputPixelStride = 12 },
+        Conv2DDescriptor.Create(10, 9, 12, 40, 3, stride: 1, padding: 2, dilation: 2, activation: Activation.Relu6),
+        Conv2DDescriptor.Create(5, 5, 5, 7, 3, stride: 1, padding: 0),
+
         // Stride-1 depthwise with 32-channel blocks and the sliding column window: batch 2 and a slice; dilated rows only.
         Conv2DDescriptor.Create(7, 11, 64, 64, 3, stride: 1, padding: 1, groups: 64) with { Batch = 2, OutputPixelStride = 72 },
         Conv2DDescriptor.Create(10, 9, 40, 40, 3, stride: 1, padding: 1, groups: 40) with { DilationHeight = 2, PadTop = 2, PadBottom = 2 },
@@ -106,6 +113,64 @@ public sealed class QuantizedConvolutionTests
         }
     }
 
+    /// <summary>
+    /// The indirect convolution and im2col + GEMM compute the same exact int32 sums and requantize them once, so
+    /// they agree bit for bit; over shapes that exercise every kind of tap (pixel, row, assembled partial rows,
+    /// the zero-point buffer, a rounded read at the input's end), 1 and 2 threads. Only where the VNNI tile runs.
+    /// </summary>
+    [Fact]
+    public unsafe void IndirectMatchesIm2ColBitForBit()
+    {
+        var gemm = QuantizedGemm.Create(QuantizedConvolutions.GemmKernelFor(null));
+        if (!QuantizedIndirectConvolution.Applies(Conv2DDescriptor.Create(4, 4, 4, 4, 3), gemm.Kernel))
+        {
+            return; // no AVX-512 VNNI here: the indirect form is never planned (ChoosesTheAlgorithmByShape checks that)
+        }
+
+        Conv2DDescriptor[] shapes =
+        [
+            Conv2DDescriptor.Create(227, 227, 3, 64, 3, stride: 2, padding: 0, activation: Activation.Relu),
+            Conv2DDescriptor.Create(31, 29, 3, 64, 7, stride: 2, padding: 3, activation: Activation.Relu),
+            Conv2DDescriptor.Create(17, 17, 16, 64, 3, stride: 1, padding: 1, activation: Activation.Relu),
+            Conv2DDescriptor.Create(15, 13, 32, 70, 5, stride: 1, padding: 2),
+            Conv2DDescriptor.Create(12, 12, 7, 9, 1) with { Batch = 3 },
+            Conv2DDescriptor.Create(9, 9, 6, 20, 3, stride: 2, padding: 1) with { PadRight = 2, PadBottom = 0 },
+            Conv2DDescriptor.Create(11, 11, 24, 18, 3, stride: 1, padding: 1, groups: 3) with { OutputPixelStride = 20 },
+            Conv2DDescriptor.Create(14, 14, 64, 96, 1, stride: 2),
+        ];
+        using var two = new WorkerGroup(2);
+        var rng = new Random(77);
+        foreach (var d in shapes)
+        {
+            var qi = new QuantizationParameters(0.02f, rng.Next(256));
+            var qo = new QuantizationParameters(0.05f + (float)rng.NextDouble(), rng.Next(256));
+            float[] weights = TestData.RandomFloats(rng, (int)d.WeightsLength);
+            float[] bias = TestData.RandomFloats(rng, d.OutputChannels);
+            byte[] x = RandomBytes(rng, d.InputLength);
+            using var indirect = QuantizedConvolutions.Create(d, weights, bias, qi, qo, null, indirect: true);
+            using var im2col = QuantizedConvolutions.Create(d, weights, bias, qi, qo, null, indirect: false);
+            Assert.StartsWith("qu8-conv-indirect-", indirect.Name);
+            Assert.DoesNotContain("indirect", im2col.Name);
+            byte[] expected = Poisoned(d.OutputLength);
+            im2col.Run(x, expected);
+            foreach (var workers in new[] { null, two })
+            {
+                byte[] y = Poisoned(d.OutputLength);
+                indirect.Run(x, y, workers);
+                int diff = -1;
+                for (int i = 0; i < y.Length && diff < 0; i++)
+                {
+                    if (y[i] != expected[i])
+                    {
+                        diff = i;
+                    }
+                }
+
+                Assert.True(diff < 0, $"{d} ({workers?.ThreadCount ?? 1} threads): byte {diff} is {(diff < 0 ? 0 : y[diff])}, im2col gives {(diff < 0 ? 0 : expected[diff])}");
+            }
+        }
+    }
+
     [Fact]
     public unsafe void NearlyPrunedChannelsKeepTheirBias()
     {
@@ -145,9 +210,13 @@ public sealed class QuantizedConvolutionTests
             return conv.Name;
         }
 
-        Assert.StartsWith("qu8-conv-1x1-", Name(Conv2DDescriptor.Create(4, 4, 8, 8, 1)));
-        Assert.StartsWith("qu8-conv-im2col-", Name(Conv2DDescriptor.Create(4, 4, 8, 8, 1, stride: 2)));
-        Assert.StartsWith("qu8-conv-im2col-", Name(Conv2DDescriptor.Create(8, 8, 3, 8, 3, stride: 2, padding: 1)));
+        // With the C VNNI tile every non-depthwise layer but grouped/dilated ones of odd group widths runs indirectly.
+        bool vnni = QuantizedGemmKernels.Best.Name == QuantizedGemmKernels.Avx512VnniName;
+        Assert.StartsWith(vnni ? "qu8-conv-indirect-" : "qu8-conv-1x1-", Name(Conv2DDescriptor.Create(4, 4, 8, 8, 1)));
+        Assert.StartsWith(vnni ? "qu8-conv-indirect-" : "qu8-conv-im2col-", Name(Conv2DDescriptor.Create(4, 4, 8, 8, 1, stride: 2)));
+        Assert.StartsWith(vnni ? "qu8-conv-indirect-" : "qu8-conv-im2col-", Name(Conv2DDescriptor.Create(8, 8, 3, 8, 3, stride: 2, padding: 1)));
+        Assert.StartsWith("qu8-conv-im2col-", Name(Conv2DDescriptor.Create(8, 8, 6, 8, 3, stride: 1, padding: 1, groups: 2)));
+        Assert.StartsWith("qu8-conv-im2col-", Name(Conv2DDescriptor.Create(8, 8, 3, 8, 3, stride: 1, padding: 2, dilation: 2)));
         Assert.StartsWith("qu8-dwconv-3x3-", Name(Conv2DDescriptor.Create(8, 8, 8, 8, 3, padding: 1, groups: 8)));
         Assert.StartsWith("qu8-dwconv-kxk-", Name(Conv2DDescriptor.Create(8, 8, 8, 8, 5, padding: 2, groups: 8)));
     }
