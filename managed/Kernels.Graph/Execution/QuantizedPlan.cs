@@ -8,7 +8,7 @@ namespace Kernels.Graph.Execution;
 /// The 8-bit side of a plan: which layers run on uint8 tensors, every such tensor's quantization parameters, and
 /// the conversions where an 8-bit layer reads a float value or a float layer (or the caller) reads an 8-bit one.
 /// A layer runs 8-bit when its operator has an 8-bit kernel (convolution and fully connected with no activation,
-/// ReLU or ReLU6; pooling; add; concat; constant tensors), it is not kept float, and calibration gave its input and
+/// ReLU or ReLU6; pooling; LRN; add; concat; constant tensors), it is not kept float, and calibration gave its input and
 /// output values parameters. Max pooling keeps its input's parameters (the max of quantized values is exact); all
 /// inputs of an 8-bit concat and its output share one set (the union of their ranges), so the concat stays a
 /// copy-free slice.
@@ -48,7 +48,7 @@ internal sealed class QuantizedPlan
         OperatorKind.Conv => ((Conv2DDescriptor)n.Attributes!).Activation.Kind is Activation.None or Activation.Relu or Activation.Relu6,
         OperatorKind.FullyConnected => ((Cpu.Layers.FullyConnectedDescriptor)n.Attributes!).Activation.Kind is Activation.None or Activation.Relu or Activation.Relu6,
         OperatorKind.Add => ((Cpu.Layers.ElementwiseAddDescriptor)n.Attributes!).Activation.Kind is Activation.None or Activation.Relu or Activation.Relu6,
-        OperatorKind.MaxPool or OperatorKind.AveragePool or OperatorKind.GlobalAveragePool or OperatorKind.Concat or OperatorKind.ConstantTensor => true,
+        OperatorKind.MaxPool or OperatorKind.AveragePool or OperatorKind.GlobalAveragePool or OperatorKind.Lrn or OperatorKind.Concat or OperatorKind.ConstantTensor => true,
         _ => false,
     };
 

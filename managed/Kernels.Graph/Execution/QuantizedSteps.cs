@@ -12,7 +12,7 @@ internal static class QuantizedSteps
 {
     /// <summary>Whether the node's 8-bit kernel can write its output with a pixel stride (into a concat's channel slice).</summary>
     public static bool TakesStride(PlanNode n) => n.Kind is OperatorKind.Conv or OperatorKind.FullyConnected or OperatorKind.MaxPool
-        or OperatorKind.AveragePool or OperatorKind.GlobalAveragePool or OperatorKind.Add or OperatorKind.ConstantTensor;
+        or OperatorKind.AveragePool or OperatorKind.GlobalAveragePool or OperatorKind.Lrn or OperatorKind.Add or OperatorKind.ConstantTensor;
 
     public static ExecutionStep Create(PlanNode n, QuantizedPlan q, KernelIsa isa, Func<Value, TensorRef> reference, int outStride)
     {
@@ -53,6 +53,13 @@ internal static class QuantizedSteps
                     var d = (GlobalAveragePoolDescriptor)n.Attributes! with { OutputPixelStride = stride };
                     d.Validate();
                     return new QuantizedGlobalAveragePoolStep(Info("q8-gap", inShape.ElementCount), d, qx, qy, x, y);
+                }
+
+                case OperatorKind.Lrn:
+                {
+                    var d = (LrnDescriptor)n.Attributes! with { OutputPixelStride = stride };
+                    d.Validate();
+                    return new QuantizedLrnStep(Info("q8-lrn", (double)inShape.ElementCount * (d.Size + 3)), d, qx, qy, x, y);
                 }
 
                 case OperatorKind.Add:
@@ -125,6 +132,11 @@ internal sealed unsafe class QuantizedPoolingStep(PlanStepInfo info, Pool2DDescr
 internal sealed unsafe class QuantizedGlobalAveragePoolStep(PlanStepInfo info, GlobalAveragePoolDescriptor d, QuantizationParameters qx, QuantizationParameters qy, TensorRef input, TensorRef output) : ExecutionStep(info)
 {
     public override void Run(in RunBuffers b, WorkerGroup? workers) => QuantizedPooling.GlobalAverage(d, b.Bytes(input), b.Bytes(output), qx, qy);
+}
+
+internal sealed unsafe class QuantizedLrnStep(PlanStepInfo info, LrnDescriptor d, QuantizationParameters qx, QuantizationParameters qy, TensorRef input, TensorRef output) : ExecutionStep(info)
+{
+    public override void Run(in RunBuffers b, WorkerGroup? workers) => QuantizedNormalization.Lrn(d, b.Bytes(input), b.Bytes(output), qx, qy, workers);
 }
 
 internal sealed unsafe class QuantizedAddStep(
