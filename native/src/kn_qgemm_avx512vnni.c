@@ -27,17 +27,37 @@
 #define MR 12
 #define NR 32
 
-KN_VNNI_TARGET static inline __m512i requantize16(__m512i acc, const int32_t* bias, const int32_t* multiplier,
-                                                   const int32_t* shift, __m512i low, __m512i high, __m512i zero_point)
+/* Requantization of 16 columns, prepared once per tile: the products x * multiplier are formed in 64 bits for the
+ * even and odd lanes (vpmuldq), the rounding term 2^(30+shift) added and the 64-bit sum shifted right
+ * arithmetically by 31+shift (vpsravq), which is exactly the contract's (P + 2^(30+shift)) >> (31+shift). */
+typedef struct rq16 {
+    __m512i bias, mul, mul_odd, round_even, round_odd, shift_even, shift_odd;
+} rq16;
+
+KN_VNNI_TARGET static inline __attribute__((always_inline)) rq16 rq16_prepare(const int32_t* bias, const int32_t* multiplier,
+                                                                             const int32_t* shift)
 {
-    const __m512i x = _mm512_add_epi32(acc, _mm512_loadu_si512(bias));
-    const __m512i mul = _mm512_loadu_si512(multiplier);
+    rq16 r;
+    const __m512i one = _mm512_set1_epi64(1), low32 = _mm512_set1_epi64(0xFFFFFFFF), base = _mm512_set1_epi64(31);
     const __m512i sh = _mm512_loadu_si512(shift);
-    const __m512i even = _mm512_mul_epi32(x, mul);
-    const __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(mul, 32));
-    const __m512i u = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
-    const __m512i v = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 30), _mm512_slli_epi64(odd, 2));
-    __m512i y = _mm512_add_epi32(_mm512_srav_epi32(u, sh), _mm512_and_si512(_mm512_srlv_epi32(v, sh), _mm512_set1_epi32(1)));
+    r.bias = _mm512_loadu_si512(bias);
+    r.mul = _mm512_loadu_si512(multiplier);
+    r.mul_odd = _mm512_srli_epi64(r.mul, 32);
+    r.shift_even = _mm512_add_epi64(_mm512_and_si512(sh, low32), base);
+    r.shift_odd = _mm512_add_epi64(_mm512_srli_epi64(sh, 32), base);
+    r.round_even = _mm512_sllv_epi64(one, _mm512_sub_epi64(r.shift_even, one));
+    r.round_odd = _mm512_sllv_epi64(one, _mm512_sub_epi64(r.shift_odd, one));
+    return r;
+}
+
+KN_VNNI_TARGET static inline __attribute__((always_inline)) __m512i requantize16(__m512i acc, const rq16* r, __m512i low, __m512i high,
+                                                                                __m512i zero_point)
+{
+    const __m512i x = _mm512_add_epi32(acc, r->bias);
+    const __m512i even = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, r->mul), r->round_even), r->shift_even);
+    const __m512i odd = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), r->mul_odd), r->round_odd),
+                                          r->shift_odd);
+    __m512i y = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
     y = _mm512_min_epi32(_mm512_max_epi32(y, low), high);
     return _mm512_add_epi32(y, zero_point);
 }
@@ -52,11 +72,13 @@ KN_VNNI_TARGET static inline __attribute__((always_inline)) void store_tile(__m5
     /* Partial columns through byte masks; rows past m are computed (registers only) and not stored. */
     const __mmask16 mask0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
     const __mmask16 mask1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1);
+    const rq16 r0 = rq16_prepare(q->bias, q->multiplier, q->shift);
+    const rq16 r1 = rq16_prepare(q->bias + 16, q->multiplier + 16, q->shift + 16);
 #pragma GCC unroll 12
     for (int i = 0; i < MR; i++) {
         if ((size_t)i < m) {
-            const __m512i y0 = requantize16(acc[i][0], q->bias, q->multiplier, q->shift, low, high, zero_point);
-            const __m512i y1 = requantize16(acc[i][1], q->bias + 16, q->multiplier + 16, q->shift + 16, low, high, zero_point);
+            const __m512i y0 = requantize16(acc[i][0], &r0, low, high, zero_point);
+            const __m512i y1 = requantize16(acc[i][1], &r1, low, high, zero_point);
             _mm_mask_storeu_epi8(c + (size_t)i * ldc, mask0, _mm512_cvtusepi32_epi8(y0));
             _mm_mask_storeu_epi8(c + (size_t)i * ldc + 16, mask1, _mm512_cvtusepi32_epi8(y1));
         }
