@@ -13,12 +13,17 @@ if [ "$(ls "$dir"/*.ppm 2>/dev/null | wc -l)" -ge 7 ]; then
 fi
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 if ! command -v djpeg >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends libjpeg-turbo-progs >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends libjpeg-turbo-progs >/dev/null \
+    || { $sudo apt-get update -qq; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends libjpeg-turbo-progs >/dev/null; }
 fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 chmod 777 "$work"
-(cd "$work" && apt-get download -qq darknet python-matplotlib-data 2>/dev/null)
+# apt-get download needs the package lists: refresh them once if it fails (a fresh machine may have none).
+if ! (cd "$work" && apt-get download -qq darknet python-matplotlib-data 2>/dev/null); then
+  $sudo apt-get update -qq
+  (cd "$work" && apt-get download -qq darknet python-matplotlib-data)
+fi
 for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$work/x"; done
 for jpg in "$work"/x/usr/share/darknet/data/*.jpg "$work"/x/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg; do
   name="$(basename "${jpg%.jpg}")"

@@ -36,7 +36,12 @@ internal sealed class PrecisionOptions
         DefaultValueFactory = _ => 8,
     };
 
-    public IEnumerable<Option> All => [Precision, Calibration, Method, Samples];
+    public Option<double?> Equalize { get; } = new("--equalize")
+    {
+        Description = "With --precision int8: channel-equalize convolution pairs before calibrating, at this strength in [0, 1] (0.75 is a good start for BN-free depthwise networks such as BlazeFace). Default: off.",
+    };
+
+    public IEnumerable<Option> All => [Precision, Calibration, Method, Samples, Equalize];
 
     /// <summary>The parsed choice; throws a usage error for a bad value before anything runs.</summary>
     public Choice Read(ParseResult parse)
@@ -65,10 +70,20 @@ internal sealed class PrecisionOptions
             throw new UsageException($"no such calibration folder: {folder}");
         }
 
-        return new Choice(precision == "int8", folder, method, samples);
+        double? equalize = ReadStrength(parse.GetValue(Equalize));
+        if (equalize is not null && precision != "int8")
+        {
+            throw new UsageException("--equalize applies to --precision int8.");
+        }
+
+        return new Choice(precision == "int8", folder, method, samples, equalize);
     }
 
-    internal sealed record Choice(bool Int8, string? Folder, CalibrationMethod Method, int Samples)
+    /// <summary>An --equalize strength: null (off) or within [0, 1]; a usage error otherwise.</summary>
+    public static double? ReadStrength(double? value) =>
+        value is null || (value >= 0 && value <= 1) ? value : throw new UsageException($"--equalize must be a strength in [0, 1], not {value}.");
+
+    internal sealed record Choice(bool Int8, string? Folder, CalibrationMethod Method, int Samples, double? Equalize = null)
     {
         /// <summary>Calibrates a graph (the folder's inputs, or seeded synthetic ones), reporting progress; null for fp32.</summary>
         public QuantizationTable? Calibrate(CliContext context, NetworkGraph graph, OnnxTensorLayout? onnxInput)
@@ -79,8 +94,8 @@ internal sealed class PrecisionOptions
             }
 
             List<float[][]> samples = Folder is null ? Synthetic(graph, Samples, seed: 1000) : LoadInputs(Folder, graph, onnxInput);
-            context.WriteProgress($"{graph.Name}: calibrating on {samples.Count} {(Folder is null ? "synthetic" : "")} input(s), {Method}...");
-            return Calibrator.Calibrate(graph, samples, Method);
+            context.WriteProgress($"{graph.Name}: calibrating on {samples.Count} {(Folder is null ? "synthetic" : "")} input(s), {Method}{(Equalize is double e ? $", channel equalization {e}" : "")}...");
+            return Calibrator.Calibrate(graph, samples, Method, equalization: Equalize);
         }
 
     }

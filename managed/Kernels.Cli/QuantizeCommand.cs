@@ -21,17 +21,19 @@ internal static class QuantizeCommand
         var calibration = new Option<string?>("--calibration") { Description = "Folder of .npy calibration inputs. Default: seeded synthetic inputs." };
         var method = new Option<string>("--method") { Description = "How each tensor's range is chosen: minmax, percentile or mse.", DefaultValueFactory = _ => "minmax" };
         var samples = new Option<int>("--samples") { Description = "Synthetic calibration inputs when no folder is given.", DefaultValueFactory = _ => 8 };
+        var equalize = new Option<double?>("--equalize") { Description = "Channel-equalize convolution pairs before calibrating, at this strength in [0, 1] (the exported weights are the equalized ones). Default: off." };
         Option<bool> json = KernelsCommand.JsonOption();
         var command = new Command("quantize", "Calibrate a network and write it as an ONNX QDQ model (int8 weights, uint8 activations).")
         {
-            model, output, calibration, method, samples, json,
+            model, output, calibration, method, samples, equalize, json,
         };
         command.SetAction(parse => Execute(
-            context, parse.GetValue(model)!, parse.GetValue(output)!, parse.GetValue(calibration), parse.GetValue(method)!, parse.GetValue(samples), parse.GetValue(json)));
+            context, parse.GetValue(model)!, parse.GetValue(output)!, parse.GetValue(calibration), parse.GetValue(method)!, parse.GetValue(samples),
+            PrecisionOptions.ReadStrength(parse.GetValue(equalize)), parse.GetValue(json)));
         return command;
     }
 
-    private static int Execute(CliContext context, string model, string outputPath, string? folder, string methodName, int samples, bool json)
+    private static int Execute(CliContext context, string model, string outputPath, string? folder, string methodName, int samples, double? equalize, bool json)
     {
         CalibrationMethod method = PrecisionOptions.ParseMethod(methodName, "--method");
         if (samples < 1)
@@ -42,7 +44,7 @@ internal static class QuantizeCommand
         (NetworkGraph graph, OnnxImportedModel? onnx) = ModelSource.Load(model);
         List<float[][]> inputs = folder is null ? PrecisionOptions.Synthetic(graph, samples, seed: 1000) : PrecisionOptions.LoadInputs(folder, graph, onnx?.Inputs[0]);
         context.WriteProgress($"{graph.Name}: calibrating on {inputs.Count} input(s) ({method})...");
-        QuantizationTable table = Calibrator.Calibrate(graph, inputs, method);
+        QuantizationTable table = Calibrator.Calibrate(graph, inputs, method, equalization: equalize);
         try
         {
             OnnxExporter.Export(graph, table, outputPath);

@@ -29,20 +29,21 @@ internal static class TuneQuantCommand
         var samples = new Option<int>("--samples") { Description = "Synthetic calibration and validation inputs when no folder is given.", DefaultValueFactory = _ => 8 };
         var threads = new Option<int>("--threads") { Description = "Threads the timings run on.", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out") { Description = "Where to write the plan (JSON). Default: <model>.quant-plan.json in the current folder." };
+        var equalize = new Option<double?>("--equalize") { Description = "Channel-equalize convolution pairs before calibrating, at this strength in [0, 1]; the plan carries the scales. Default: off." };
         Option<bool> json = KernelsCommand.JsonOption();
         var command = new Command("tune-quant", "Choose which layers run 8-bit within an error budget, measured on this machine; write the plan for run --quant-plan.")
         {
-            model, calibration, validation, budget, metric, method, samples, threads, output, json,
+            model, calibration, validation, budget, metric, method, samples, threads, output, equalize, json,
         };
         command.SetAction(parse => Execute(
             context, parse.GetValue(model)!, parse.GetValue(calibration), parse.GetValue(validation), parse.GetValue(budget), parse.GetValue(metric)!,
-            parse.GetValue(method)!, parse.GetValue(samples), parse.GetValue(threads), parse.GetValue(output), parse.GetValue(json)));
+            parse.GetValue(method)!, parse.GetValue(samples), parse.GetValue(threads), parse.GetValue(output), PrecisionOptions.ReadStrength(parse.GetValue(equalize)), parse.GetValue(json)));
         return command;
     }
 
     private static int Execute(
         CliContext context, string model, string? calibrationFolder, string? validationFolder, double budget, string metricName, string methodName,
-        int samples, int threads, string? outputPath, bool json)
+        int samples, int threads, string? outputPath, double? equalize, bool json)
     {
         if (!(budget > 0 && budget < 1))
         {
@@ -72,7 +73,7 @@ internal static class TuneQuantCommand
         List<float[][]> calibration = calibrationFolder is null ? PrecisionOptions.Synthetic(graph, samples, seed: 1000) : PrecisionOptions.LoadInputs(calibrationFolder, graph, onnx?.Inputs[0]);
         List<float[][]> validation = validationFolder is null ? PrecisionOptions.Synthetic(graph, samples, seed: 5000) : PrecisionOptions.LoadInputs(validationFolder, graph, onnx?.Inputs[0]);
         context.WriteProgress($"{graph.Name}: calibrating on {calibration.Count} input(s) ({method})...");
-        QuantizationTable table = Calibrator.Calibrate(graph, calibration, method);
+        QuantizationTable table = Calibrator.Calibrate(graph, calibration, method, equalization: equalize);
 
         IReadOnlyList<int> cores = BenchmarkCores.Select(topology, threads);
         QuantizationPlan plan;

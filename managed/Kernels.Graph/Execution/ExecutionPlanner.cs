@@ -226,6 +226,14 @@ internal static class ExecutionPlanner
     private static int PlaceConcats(List<PlanNode> nodes, HashSet<Value> pinned, Dictionary<Value, Placement> placements, HashSet<PlanNode> inPlace, QuantizedPlan q)
     {
         Dictionary<Value, int> uses = PlanGraph.UseCounts(nodes);
+
+        // A conversion reads its value densely: a value it reads is not the concat's alone (QuantizedPlan rewrote the
+        // converted reader's input, so the node use counts miss this read).
+        foreach (QuantizedPlan.Conversion c in q.Conversions)
+        {
+            uses[c.From] = uses.GetValueOrDefault(c.From) + 1;
+        }
+
         var producers = new Dictionary<Value, PlanNode>(ReferenceEqualityComparer.Instance);
         nodes.ForEach(n => producers[n.Output] = n);
         int copied = 0;

@@ -116,6 +116,11 @@ public sealed unsafe class InferenceSession : IDisposable
         {
             ConvolutionTuner? tuner = options.Tuner;
             WorkerGroup? workers = _workers;
+            if (options.Quantization is { Equalization.Count: > 0 } table)
+            {
+                graph = Quantization.ChannelEqualization.Apply(graph, table.Equalization);
+            }
+
             plan = ExecutionPlanner.Build(
                 graph, isa, threads, tuner is null ? null : d => tuner.Choose(d, isa, workers).Algorithm, options.Quantization, options.FloatLayers);
         }

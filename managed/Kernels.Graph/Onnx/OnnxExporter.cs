@@ -36,6 +36,13 @@ public static class OnnxExporter
     public static byte[] ToBytes(NetworkGraph graph, QuantizationTable? table)
     {
         ArgumentNullException.ThrowIfNull(graph);
+
+        // A table calibrated on a channel-equalized graph describes that graph's values: export its weights.
+        if (table is { Equalization.Count: > 0 })
+        {
+            graph = ChannelEqualization.Apply(graph, table.Equalization);
+        }
+
         return new Writer(graph, table).Write();
     }
 

@@ -28,8 +28,11 @@ public sealed class QuantizationTable
     /// <exception cref="ArgumentException">Invalid parameters, naming the value.</exception>
     public QuantizationTable(
         IReadOnlyDictionary<string, QuantizationParameters> parameters, CalibrationMethod method, int samples,
-        IReadOnlyDictionary<string, (float Min, float Max)>? ranges = null)
+        IReadOnlyDictionary<string, (float Min, float Max)>? ranges = null, IReadOnlyDictionary<string, float[]>? equalization = null)
     {
+        Equalization = equalization is null
+            ? new Dictionary<string, float[]>(StringComparer.Ordinal)
+            : new Dictionary<string, float[]>(equalization, StringComparer.Ordinal);
         Ranges = ranges is null
             ? new Dictionary<string, (float, float)>(StringComparer.Ordinal)
             : new Dictionary<string, (float, float)>(ranges, StringComparer.Ordinal);
@@ -58,6 +61,13 @@ public sealed class QuantizationTable
     public (float Min, float Max) RangeOf(string value, QuantizationParameters parameters) =>
         Ranges.TryGetValue(value, out (float Min, float Max) r) ? r : (parameters.RealMin, parameters.RealMax);
 
+    /// <summary>
+    /// Per-channel scales of <see cref="ChannelEqualization"/> (producer node name → scales), applied to the graph
+    /// before it was calibrated: a session planned with this table applies them too (the float network is unchanged).
+    /// Empty when calibration did not equalize.
+    /// </summary>
+    public IReadOnlyDictionary<string, float[]> Equalization { get; }
+
     /// <summary>How the ranges were chosen.</summary>
     public CalibrationMethod Method { get; }
 
@@ -80,11 +90,15 @@ public static class Calibrator
 
     private const int Bins = 2048;
 
-    /// <summary>Calibrates <paramref name="graph"/> on <paramref name="samples"/> (each: one array per graph input, NHWC, in input order).</summary>
-    /// <exception cref="ArgumentException">No samples, a sample with the wrong number or size of inputs (named), or a percentile outside (50, 100].</exception>
+    /// <summary>
+    /// Calibrates <paramref name="graph"/> on <paramref name="samples"/> (each: one array per graph input, NHWC, in input order).
+    /// With <paramref name="equalization"/> (a strength in [0, 1]) the graph is first channel-equalized
+    /// (<see cref="ChannelEqualization"/>) on the same samples, and the table carries the scales.
+    /// </summary>
+    /// <exception cref="ArgumentException">No samples, a sample with the wrong number or size of inputs (named), a percentile outside (50, 100], or a strength outside [0, 1].</exception>
     public static QuantizationTable Calibrate(
         NetworkGraph graph, IReadOnlyList<float[][]> samples, CalibrationMethod method = CalibrationMethod.MinMax,
-        double percentile = DefaultPercentile, Action<int, int>? progress = null)
+        double percentile = DefaultPercentile, Action<int, int>? progress = null, double? equalization = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(samples);
@@ -116,6 +130,13 @@ public static class Calibrator
             }
         }
 
+        IReadOnlyDictionary<string, float[]>? scales = null;
+        if (equalization is double strength)
+        {
+            scales = ChannelEqualization.Measure(graph, samples, strength);
+            graph = ChannelEqualization.Apply(graph, scales);
+        }
+
         using InferenceSession session = InferenceSession.Create(graph, new InferenceOptions());
         var extremes = new ExtremesObserver();
         int passes = method == CalibrationMethod.MinMax ? 1 : 2;
@@ -135,7 +156,7 @@ public static class Calibrator
                 chosen[name] = (min, max);
             }
 
-            return new QuantizationTable(ranges, method, samples.Count, chosen);
+            return new QuantizationTable(ranges, method, samples.Count, chosen, scales);
         }
 
         var histograms = new HistogramObserver(extremes.Ranges);
@@ -155,7 +176,7 @@ public static class Calibrator
             chosen[name] = ((float)lo, (float)hi);
         }
 
-        return new QuantizationTable(ranges, method, samples.Count, chosen);
+        return new QuantizationTable(ranges, method, samples.Count, chosen, scales);
     }
 
     /// <summary>The bin edges below which (100 − p) % and above which (100 − p) % of the values lie.</summary>

@@ -78,6 +78,23 @@ public sealed record QuantizationPlan(
         }
 
         json.WriteEndObject();
+        if (Table.Equalization.Count > 0)
+        {
+            json.WriteStartObject("equalization");
+            foreach ((string name, float[] scales) in Table.Equalization.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                json.WriteStartArray(name);
+                foreach (float v in scales)
+                {
+                    json.WriteNumberValue(v);
+                }
+
+                json.WriteEndArray();
+            }
+
+            json.WriteEndObject();
+        }
+
         json.WriteStartArray("layers");
         foreach (LayerTuning l in Layers)
         {
@@ -120,8 +137,17 @@ public sealed record QuantizationPlan(
                 }
             }
 
+            var equalization = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            if (root.TryGetProperty("equalization", out JsonElement scales))
+            {
+                foreach (JsonProperty e in scales.EnumerateObject())
+                {
+                    equalization[e.Name] = e.Value.EnumerateArray().Select(v => v.GetSingle()).ToArray();
+                }
+            }
+
             CalibrationMethod method = Enum.TryParse(root.GetProperty("calibrationMethod").GetString(), out CalibrationMethod m) ? m : CalibrationMethod.MinMax;
-            return (new QuantizationTable(tensors, method, root.GetProperty("calibrationSamples").GetInt32(), ranges), floats);
+            return (new QuantizationTable(tensors, method, root.GetProperty("calibrationSamples").GetInt32(), ranges, equalization), floats);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {

@@ -147,6 +147,53 @@ public sealed class QdqRoundTripTests : IDisposable
 /// <summary>A concat of an activation and a constant zero tensor (channel padding, as TensorFlow exports it) keeps the activation's range.</summary>
 public sealed class ConcatWithZerosTests
 {
+    /// <summary>
+    /// A value that is both a concat input and read by a layer of the other precision: its conversion reads it
+    /// densely, so it must not become a strided slice of the concat (BlazeFace's channel-padding skips with the
+    /// next depthwise layer 8-bit and the rest float gave cosine 0.06 before this was fixed).
+    /// </summary>
+    [Fact]
+    public void ConvertedConcatInputIsNotASlice()
+    {
+        var b = new GraphBuilder("skip-pad");
+        Value x = b.Input("x", new Kernels.Core.TensorShape(1, 6, 6, 8));
+        var rng = new Random(4);
+        Constant Weights(string name, int oc, int ic) =>
+            new(name, ConstantRole.Weights, [oc, 1, 1, ic], Enumerable.Range(0, oc * ic).Select(_ => (float)(rng.NextDouble() - 0.3)).ToArray());
+        Value relu = b.Relu(b.Conv(x, 8, 1, 1, 0, Weights("w0", 8, 8), name: "c0"), "relu");
+        Value zeros = b.ConstantTensor(new Constant("zeros", ConstantRole.Tensor, [1, 6, 6, 4], new float[144]), new Kernels.Core.TensorShape(1, 6, 6, 4), "zeros");
+        Value padded = b.Concat([relu, zeros], "pad");
+        Value branch = b.Conv(relu, 12, 1, 1, 0, Weights("w1", 12, 8), name: "branch");
+        Value y = b.Add(padded, branch, "sum");
+        NetworkGraph graph = b.Build(y);
+        float[] Input(int seed)
+        {
+            var r = new Random(seed);
+            return Enumerable.Range(0, 288).Select(_ => (float)r.NextDouble()).ToArray();
+        }
+
+        QuantizationTable table = Calibrator.Calibrate(graph, [[Input(1)], [Input(2)]]);
+        using var fp32 = InferenceSession.Create(graph, new InferenceOptions());
+        float[] a = fp32.Run(Input(3));
+
+        // Only the branch 8-bit (relu is quantized for it), then only the concat side 8-bit (relu dequantized for the branch).
+        foreach (string[] floats in new[] { new[] { "c0", "pad", "zeros", "sum" }, new[] { "branch", "sum" } })
+        {
+            using var mixed = InferenceSession.Create(graph, new InferenceOptions { Quantization = table, FloatLayers = floats.ToHashSet() });
+            Assert.True(mixed.QuantizedLayers > 0);
+            float[] c = mixed.Run(Input(3));
+            double dot = 0, na = 0, nc = 0;
+            for (int i = 0; i < a.Length; i++)
+            {
+                dot += (double)a[i] * c[i];
+                na += (double)a[i] * a[i];
+                nc += (double)c[i] * c[i];
+            }
+
+            Assert.True(dot / Math.Sqrt(na * nc) >= 0.999, $"float layers {string.Join(",", floats)}: cosine {dot / Math.Sqrt(na * nc):F5}");
+        }
+    }
+
     [Fact]
     public void ZeroConstantDoesNotWidenTheSharedRange()
     {
