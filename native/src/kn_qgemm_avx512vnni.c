@@ -62,9 +62,10 @@ KN_VNNI_TARGET static inline __attribute__((always_inline)) __m512i requantize16
     return _mm512_add_epi32(y, zero_point);
 }
 
-/* The epilogue shared by both kernels: requantizes the 12x32 accumulators and stores the m x n corner. */
-KN_VNNI_TARGET static inline __attribute__((always_inline)) void store_tile(__m512i acc[MR][2], uint8_t* c, size_t ldc, size_t m, size_t n,
-                                                                           const kn_requant_tile* q)
+/* The epilogue shared by both kernels: requantizes the accumulators of `halves` 16-column halves (1 when n <= 16,
+ * so that a narrow last panel costs half) and stores the m x n corner. */
+KN_VNNI_TARGET static inline __attribute__((always_inline)) void store_tile(__m512i acc[MR][2], int halves, uint8_t* c, size_t ldc,
+                                                                           size_t m, size_t n, const kn_requant_tile* q)
 {
     const __m512i low = _mm512_set1_epi32(q->low);
     const __m512i high = _mm512_set1_epi32(q->high);
@@ -73,21 +74,42 @@ KN_VNNI_TARGET static inline __attribute__((always_inline)) void store_tile(__m5
     const __mmask16 mask0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
     const __mmask16 mask1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1);
     const rq16 r0 = rq16_prepare(q->bias, q->multiplier, q->shift);
-    const rq16 r1 = rq16_prepare(q->bias + 16, q->multiplier + 16, q->shift + 16);
+    rq16 r1 = r0;
+    if (halves == 2)
+        r1 = rq16_prepare(q->bias + 16, q->multiplier + 16, q->shift + 16);
 #pragma GCC unroll 12
     for (int i = 0; i < MR; i++) {
         if ((size_t)i < m) {
             const __m512i y0 = requantize16(acc[i][0], &r0, low, high, zero_point);
-            const __m512i y1 = requantize16(acc[i][1], &r1, low, high, zero_point);
             _mm_mask_storeu_epi8(c + (size_t)i * ldc, mask0, _mm512_cvtusepi32_epi8(y0));
-            _mm_mask_storeu_epi8(c + (size_t)i * ldc + 16, mask1, _mm512_cvtusepi32_epi8(y1));
+            if (halves == 2) {
+                const __m512i y1 = requantize16(acc[i][1], &r1, low, high, zero_point);
+                _mm_mask_storeu_epi8(c + (size_t)i * ldc + 16, mask1, _mm512_cvtusepi32_epi8(y1));
+            }
         }
     }
 }
 
+/* One group of 4 k for the 12 rows: a broadcast of each row's 4 bytes times the B panel's halves. */
+#define KN_VNNI_GROUP(ROW_BYTES)                                                   \
+    do {                                                                           \
+        const __m512i b0 = _mm512_loadu_si512(b);                                  \
+        const __m512i b1 = halves == 2 ? _mm512_loadu_si512(b + 64) : b0;          \
+        _Pragma("GCC unroll 12") for (int i = 0; i < MR; i++)                      \
+        {                                                                          \
+            int32_t quad;                                                          \
+            __builtin_memcpy(&quad, ROW_BYTES, 4);                                 \
+            const __m512i ai = _mm512_set1_epi32(quad);                            \
+            acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], ai, b0);                    \
+            if (halves == 2)                                                       \
+                acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], ai, b1);                \
+        }                                                                          \
+        b += NR * 4;                                                               \
+    } while (0)
 
-KN_VNNI_TARGET void kn_qgemm_ukernel_12x32_avx512vnni(size_t groups, const uint8_t* a, const int8_t* b, uint8_t* c,
-                                                      size_t ldc, size_t m, size_t n, const kn_requant_tile* q)
+KN_VNNI_TARGET static inline __attribute__((always_inline)) void gemm_tile(int halves, size_t groups, const uint8_t* a,
+                                                                          const int8_t* b, uint8_t* c, size_t ldc, size_t m,
+                                                                          size_t n, const kn_requant_tile* q)
 {
     __m512i acc[MR][2];
 #pragma GCC unroll 12
@@ -97,26 +119,16 @@ KN_VNNI_TARGET void kn_qgemm_ukernel_12x32_avx512vnni(size_t groups, const uint8
     }
 
     for (size_t g = 0; g < groups; g++) {
-        const __m512i b0 = _mm512_loadu_si512(b);
-        const __m512i b1 = _mm512_loadu_si512(b + 64);
-#pragma GCC unroll 12
-        for (int i = 0; i < MR; i++) {
-            int32_t quad;
-            __builtin_memcpy(&quad, a + 4 * i, 4);
-            const __m512i ai = _mm512_set1_epi32(quad);
-            acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], ai, b0);
-            acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], ai, b1);
-        }
+        KN_VNNI_GROUP(a + 4 * i);
         a += MR * 4;
-        b += NR * 4;
     }
 
-    store_tile(acc, c, ldc, m, n, q);
+    store_tile(acc, halves, c, ldc, m, n, q);
 }
 
-KN_VNNI_TARGET void kn_qigemm_ukernel_12x32_avx512vnni(size_t taps, size_t groups_per_tap, const uint8_t* const* a,
-                                                       const int8_t* b, uint8_t* c, size_t ldc, size_t m, size_t n,
-                                                       const kn_requant_tile* q)
+KN_VNNI_TARGET static inline __attribute__((always_inline)) void igemm_tile(int halves, size_t taps, size_t groups_per_tap,
+                                                                           const uint8_t* const* a, const int8_t* b, uint8_t* c,
+                                                                           size_t ldc, size_t m, size_t n, const kn_requant_tile* q)
 {
     __m512i acc[MR][2];
 #pragma GCC unroll 12
@@ -131,22 +143,30 @@ KN_VNNI_TARGET void kn_qigemm_ukernel_12x32_avx512vnni(size_t taps, size_t group
         for (int i = 0; i < MR; i++)
             row[i] = a[i];
         a += MR;
-        for (size_t g = 0; g < groups_per_tap; g++) {
-            const __m512i b0 = _mm512_loadu_si512(b);
-            const __m512i b1 = _mm512_loadu_si512(b + 64);
-#pragma GCC unroll 12
-            for (int i = 0; i < MR; i++) {
-                int32_t quad;
-                __builtin_memcpy(&quad, row[i] + 4 * g, 4);
-                const __m512i ai = _mm512_set1_epi32(quad);
-                acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], ai, b0);
-                acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], ai, b1);
-            }
-            b += NR * 4;
-        }
+        for (size_t g = 0; g < groups_per_tap; g++)
+            KN_VNNI_GROUP(row[i] + 4 * g);
     }
 
-    store_tile(acc, c, ldc, m, n, q);
+    store_tile(acc, halves, c, ldc, m, n, q);
+}
+
+KN_VNNI_TARGET void kn_qgemm_ukernel_12x32_avx512vnni(size_t groups, const uint8_t* a, const int8_t* b, uint8_t* c,
+                                                      size_t ldc, size_t m, size_t n, const kn_requant_tile* q)
+{
+    if (n <= 16)
+        gemm_tile(1, groups, a, b, c, ldc, m, n, q);
+    else
+        gemm_tile(2, groups, a, b, c, ldc, m, n, q);
+}
+
+KN_VNNI_TARGET void kn_qigemm_ukernel_12x32_avx512vnni(size_t taps, size_t groups_per_tap, const uint8_t* const* a,
+                                                       const int8_t* b, uint8_t* c, size_t ldc, size_t m, size_t n,
+                                                       const kn_requant_tile* q)
+{
+    if (n <= 16)
+        igemm_tile(1, taps, groups_per_tap, a, b, c, ldc, m, n, q);
+    else
+        igemm_tile(2, taps, groups_per_tap, a, b, c, ldc, m, n, q);
 }
 
 KN_VNNI_TARGET int32_t kn_vnni_peak_chains(uint64_t iterations)
