@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Kernels.Core;
 using Kernels.Core.Threading;
 using Kernels.Cpu.Gemm;
@@ -38,6 +39,10 @@ internal sealed unsafe class QuantizedIndirectConvolution : QuantizedConvolution
     private readonly int _tapBytes;
     private readonly int _tapStride;
 
+    // The geometry BuildRows reads for every block, copied out of the descriptor (whose output sizes are computed).
+    private readonly int _h, _w, _ic, _oh, _ow, _sh, _sw, _padTop, _padLeft, _lastY, _lastX, _pixels, _groupChannels;
+    private readonly long _imageBytes, _inputLength;
+
     public QuantizedIndirectConvolution(Conv2DDescriptor d, QuantizedChannels channels, QuantizationParameters input, QuantizationParameters output, QuantizedOutput clamp, QuantizedGemm gemm)
         : base($"qu8-conv-indirect-{gemm.Kernel.Name}", d, input, output, clamp, channels.WeightScales)
     {
@@ -51,6 +56,10 @@ internal sealed unsafe class QuantizedIndirectConvolution : QuantizedConvolution
         _taps = _rowTaps ? d.KernelHeight : d.KernelHeight * d.KernelWidth;
         _tapBytes = _rowTaps ? d.KernelWidth * d.InputChannels : d.GroupInputChannels;
         _tapStride = (_tapBytes + 3) & ~3;
+        (_h, _w, _ic, _oh, _ow) = (d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth);
+        (_sh, _sw, _padTop, _padLeft) = (d.StrideHeight, d.StrideWidth, d.PadTop, d.PadLeft);
+        (_lastY, _lastX) = ((d.KernelHeight - 1) * d.DilationHeight, (d.KernelWidth - 1) * d.DilationWidth);
+        (_pixels, _groupChannels, _imageBytes, _inputLength) = (d.Batch * _oh * _ow, d.GroupInputChannels, (long)_h * _w * _ic, d.InputLength);
         _zeros = new NativeBuffer<byte>(_tapStride, zero: false);
         _zeros.AsSpan().Fill((byte)input.ZeroPoint);
 
@@ -123,29 +132,43 @@ internal sealed unsafe class QuantizedIndirectConvolution : QuantizedConvolution
     }
 
     /// <summary>
-    /// The 12 × taps row pointers of the output pixels [r0, r0 + 12) of group g (tap-major); rows past the last
-    /// pixel and taps in the padding point at the zero-point buffer; partial kernel rows are assembled in <paramref name="assembled"/>.
+    /// The 12 × taps row pointers of the 12 output pixels from <paramref name="at"/> (advanced past them) of group g
+    /// (tap-major); rows past the last pixel and taps in the padding point at the zero-point buffer; partial kernel
+    /// rows are assembled in <paramref name="assembled"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildRows(byte* input, int r0, int g, byte** rows, byte* assembled)
+    private void BuildRows(byte* input, ref Position at, int g, byte** rows, byte* assembled)
     {
         var d = Descriptor;
-        int h = d.InputHeight, w = d.InputWidth, ic = d.InputChannels, oh = d.OutputHeight, ow = d.OutputWidth;
-        int pixels = d.Batch * oh * ow, taps = _taps;
-        int sh = d.StrideHeight, sw = d.StrideWidth, padTop = d.PadTop, padLeft = d.PadLeft;
-        int lastY = (d.KernelHeight - 1) * d.DilationHeight, lastX = (d.KernelWidth - 1) * d.DilationWidth;
+        int h = _h, w = _w, ic = _ic, oh = _oh, ow = _ow, taps = _taps;
+        // Window origins with every tap inside: iy0 in [0, h − lastY), ix0 in [0, w − lastX) (empty when the window is the larger).
+        uint insideRows = (uint)Math.Max(0, h - _lastY), insideColumns = (uint)Math.Max(0, w - _lastX);
         byte* zeros = _zeros.Pointer;
-        byte zeroPoint = (byte)Input.ZeroPoint;
         nint* tapOffsets = _tapOffsets.Pointer;
-        byte* readEnd = input + d.InputLength - _tapStride + _tapBytes;
+        byte* readEnd = input + _inputLength - _tapStride + _tapBytes;
         nint lastTapEnd = tapOffsets[taps - 1] + _tapBytes;
-        long imageBytes = (long)h * w * ic;
-        byte* groupInput = input + (g * d.GroupInputChannels);
-        int image = r0 / (oh * ow), rest = r0 % (oh * ow);
-        int oy = rest / ow, ox = rest % ow;
+        byte* groupInput = input + (g * _groupChannels);
+        int image = at.Image, oy = at.Y, ox = at.X;
+        if (image < d.Batch && ox + MR <= ow)
+        {
+            // All 12 pixels on one output row: when the first and the last window are inside, so is every one between,
+            // and pixel i's pointers are the first's plus i·stride·channels.
+            int iy0 = (oy * _sh) - _padTop, ix0 = (ox * _sw) - _padLeft;
+            nint step = (nint)_sw * ic;
+            byte* window = groupInput + (image * _imageBytes) + ((((long)iy0 * w) + ix0) * ic);
+            if ((uint)iy0 < insideRows && (uint)ix0 < insideColumns && (uint)(ix0 + ((MR - 1) * _sw)) < insideColumns
+                && window + ((MR - 1) * step) + lastTapEnd <= readEnd)
+            {
+                RowOfWindows(rows, window, step, tapOffsets, taps);
+                ox += MR;
+                at = ox == ow ? (oy + 1 == oh ? new Position(image + 1, 0, 0) : new Position(image, oy + 1, 0)) : new Position(image, oy, ox);
+                return;
+            }
+        }
+
         for (int i = 0; i < MR; i++)
         {
-            if (r0 + i >= pixels)
+            if (image >= d.Batch)
             {
                 for (int t = 0; t < taps; t++)
                 {
@@ -155,10 +178,10 @@ internal sealed unsafe class QuantizedIndirectConvolution : QuantizedConvolution
                 continue;
             }
 
-            byte* imageBase = groupInput + (image * imageBytes);
-            int iy0 = (oy * sh) - padTop, ix0 = (ox * sw) - padLeft;
+            byte* imageBase = groupInput + (image * _imageBytes);
+            int iy0 = (oy * _sh) - _padTop, ix0 = (ox * _sw) - _padLeft;
             byte* window = imageBase + ((((long)iy0 * w) + ix0) * ic);
-            if (iy0 >= 0 && iy0 + lastY < h && ix0 >= 0 && ix0 + lastX < w && window + lastTapEnd <= readEnd)
+            if ((uint)iy0 < insideRows && (uint)ix0 < insideColumns && window + lastTapEnd <= readEnd)
             {
                 // The whole window inside (and a row tap's rounded read inside the input): one add per tap.
                 for (int t = 0; t < taps; t++)
@@ -166,56 +189,9 @@ internal sealed unsafe class QuantizedIndirectConvolution : QuantizedConvolution
                     rows[(t * MR) + i] = window + tapOffsets[t];
                 }
             }
-            else if (!_rowTaps)
-            {
-                for (int ky = 0; ky < d.KernelHeight; ky++)
-                {
-                    int iy = iy0 + (ky * d.DilationHeight);
-                    byte** tapRow = rows + (ky * d.KernelWidth * MR) + i;
-                    for (int kx = 0; kx < d.KernelWidth; kx++)
-                    {
-                        int ix = ix0 + (kx * d.DilationWidth);
-                        tapRow[kx * MR] = (uint)iy < (uint)h && (uint)ix < (uint)w ? imageBase + ((((long)iy * w) + ix) * ic) : zeros;
-                    }
-                }
-            }
             else
             {
-                for (int ky = 0; ky < d.KernelHeight; ky++)
-                {
-                    int iy = iy0 + (ky * d.DilationHeight);
-                    byte** slot = rows + (ky * MR) + i;
-                    if ((uint)iy >= (uint)h)
-                    {
-                        *slot = zeros;
-                        continue;
-                    }
-
-                    byte* source = imageBase + ((((long)iy * w) + ix0) * ic);
-                    if (ix0 >= 0 && ix0 + d.KernelWidth <= w && source + _tapBytes <= readEnd)
-                    {
-                        *slot = source;
-                        continue;
-                    }
-
-                    // Partly outside (or the rounded read would pass the input's end): assembled, zero points outside.
-                    byte* dst = assembled + (((ky * MR) + i) * _tapStride);
-                    for (int kx = 0; kx < d.KernelWidth; kx++)
-                    {
-                        int ix = ix0 + kx;
-                        if ((uint)ix < (uint)w)
-                        {
-                            Unsafe.CopyBlockUnaligned(dst + (kx * ic), imageBase + ((((long)iy * w) + ix) * ic), (uint)ic);
-                        }
-                        else
-                        {
-                            Unsafe.InitBlockUnaligned(dst + (kx * ic), zeroPoint, (uint)ic);
-                        }
-                    }
-
-                    Unsafe.InitBlockUnaligned(dst + _tapBytes, zeroPoint, (uint)(_tapStride - _tapBytes));
-                    *slot = dst;
-                }
+                EdgeRow(input, imageBase, iy0, ix0, rows + i, assembled + (i * _tapStride));
             }
 
             if (++ox == ow)
@@ -228,7 +204,108 @@ internal sealed unsafe class QuantizedIndirectConvolution : QuantizedConvolution
                 }
             }
         }
+
+        at = new Position(image, oy, ox);
     }
+
+    /// <summary>rows[t·12 + i] = window + i·step + tapOffsets[t] for the 12 pixels of a block on one output row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowOfWindows(byte** rows, byte* window, nint step, nint* tapOffsets, int taps)
+    {
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var lanes = Vector256.Create(0L, 1L, 2L, 3L) * (long)step;
+            var four = Vector256.Create(4L * step);
+            for (int t = 0; t < taps; t++)
+            {
+                var first = Vector256.Create((long)(window + tapOffsets[t])) + lanes;
+                long* slot = (long*)(rows + (t * MR));
+                first.Store(slot);
+                (first + four).Store(slot + 4);
+                (first + four + four).Store(slot + 8);
+            }
+
+            return;
+        }
+
+        for (int t = 0; t < taps; t++)
+        {
+            byte* p = window + tapOffsets[t];
+            byte** slot = rows + (t * MR);
+            for (int i = 0; i < MR; i++)
+            {
+                slot[i] = p + (i * step);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The taps of one output pixel whose window is not wholly inside: rows[t·12] for each tap t (zero-point buffer
+    /// outside; a partial kernel row assembled at assembled + t·12·tapStride). Kept out of <see cref="BuildRows"/>'s loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EdgeRow(byte* input, byte* imageBase, int iy0, int ix0, byte** rows, byte* assembled)
+    {
+        var d = Descriptor;
+        int h = _h, w = _w, ic = _ic;
+        byte* zeros = _zeros.Pointer;
+        byte zeroPoint = (byte)Input.ZeroPoint;
+        byte* readEnd = input + _inputLength - _tapStride + _tapBytes;
+        if (!_rowTaps)
+        {
+            for (int ky = 0; ky < d.KernelHeight; ky++)
+            {
+                int iy = iy0 + (ky * d.DilationHeight);
+                byte** tapRow = rows + (ky * d.KernelWidth * MR);
+                for (int kx = 0; kx < d.KernelWidth; kx++)
+                {
+                    int ix = ix0 + (kx * d.DilationWidth);
+                    tapRow[kx * MR] = (uint)iy < (uint)h && (uint)ix < (uint)w ? imageBase + ((((long)iy * w) + ix) * ic) : zeros;
+                }
+            }
+        }
+        else
+        {
+            for (int ky = 0; ky < d.KernelHeight; ky++)
+            {
+                int iy = iy0 + (ky * d.DilationHeight);
+                byte** slot = rows + (ky * MR);
+                if ((uint)iy >= (uint)h)
+                {
+                    *slot = zeros;
+                    continue;
+                }
+
+                byte* source = imageBase + ((((long)iy * w) + ix0) * ic);
+                if (ix0 >= 0 && ix0 + d.KernelWidth <= w && source + _tapBytes <= readEnd)
+                {
+                    *slot = source;
+                    continue;
+                }
+
+                // Partly outside (or the rounded read would pass the input's end): assembled, zero points outside.
+                byte* dst = assembled + (ky * MR * _tapStride);
+                for (int kx = 0; kx < d.KernelWidth; kx++)
+                {
+                    int ix = ix0 + kx;
+                    if ((uint)ix < (uint)w)
+                    {
+                        Unsafe.CopyBlockUnaligned(dst + (kx * ic), imageBase + ((((long)iy * w) + ix) * ic), (uint)ic);
+                    }
+                    else
+                    {
+                        Unsafe.InitBlockUnaligned(dst + (kx * ic), zeroPoint, (uint)ic);
+                    }
+                }
+
+                Unsafe.InitBlockUnaligned(dst + _tapBytes, zeroPoint, (uint)(_tapStride - _tapBytes));
+                *slot = dst;
+            }
+        }
+    }
+
+    /// <summary>An output pixel: image, row, column.</summary>
+    private readonly record struct Position(int Image, int Y, int X);
 
     /// <summary>Each worker owns a rectangle of (12-pixel block, 32-channel panel) tiles, as the GEMM splits them.</summary>
     private struct Work : IParallelWork
@@ -270,13 +347,17 @@ internal sealed unsafe class QuantizedIndirectConvolution : QuantizedConvolution
             tile.Low = owner._store.Min - owner._store.ZeroPoint;
             tile.High = owner._store.Max - owner._store.ZeroPoint;
             tile.ZeroPoint = owner._store.ZeroPoint;
+            int first = mp0 * MR, perImage = d.OutputHeight * d.OutputWidth;
+            var start = new Position(first / perImage, first % perImage / d.OutputWidth, first % d.OutputWidth);
             for (int mp = mp0; mp < mp1; mp++)
             {
                 int r0 = mp * MR, m = Math.Min(MR, pixels - r0);
+                Position next = start;
                 for (int g = 0; g < owner._groups.Length; g++)
                 {
                     var packed = owner._groups[g];
-                    owner.BuildRows(Input, r0, g, rows, assembled);
+                    next = start;
+                    owner.BuildRows(Input, ref next, g, rows, assembled);
                     long panelBytes = (long)packed.Groups * NR * 4;
                     byte* c = Output + (r0 * ldc) + (g * n);
                     for (int np = np0; np < np1; np++)
@@ -289,6 +370,8 @@ internal sealed unsafe class QuantizedIndirectConvolution : QuantizedConvolution
                             taps, groupsPerTap, rows, packed.Panels + (np * panelBytes), c + col0, ldc, m, Math.Min(NR, n - col0), &tile);
                     }
                 }
+
+                start = next;
             }
         }
     }

@@ -137,6 +137,10 @@ public sealed class QuantizedConvolutionTests
             Conv2DDescriptor.Create(9, 9, 6, 20, 3, stride: 2, padding: 1) with { PadRight = 2, PadBottom = 0 },
             Conv2DDescriptor.Create(11, 11, 24, 18, 3, stride: 1, padding: 1, groups: 3) with { OutputPixelStride = 20 },
             Conv2DDescriptor.Create(14, 14, 64, 96, 1, stride: 2),
+
+            // Windows larger than the image (no tap row or column is ever wholly inside), row and pixel taps, batch 2.
+            Conv2DDescriptor.Create(4, 5, 3, 20, 7, stride: 1, padding: 3) with { Batch = 2 },
+            Conv2DDescriptor.Create(5, 4, 8, 36, 7, stride: 2, padding: 3, activation: Activation.Relu6) with { Batch = 2 },
         ];
         using var two = new WorkerGroup(2);
         var rng = new Random(77);
