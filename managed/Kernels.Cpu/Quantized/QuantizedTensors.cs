@@ -26,6 +26,22 @@ public static unsafe class QuantizedTensors
         Check(x, y, count, q, nameof(q));
         long saturated = 0;
         long i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var scale = Vector512.Create(q.Scale);
+            var zeroPoint = Vector512.Create((float)q.ZeroPoint);
+            var low = Vector512<float>.Zero;
+            var high = Vector512.Create(255f);
+            for (; i + 64 <= count; i += 64)
+            {
+                Vector512<int> w0 = Step(Vector512.Load(x + i), scale, zeroPoint, low, high, ref saturated);
+                Vector512<int> w1 = Step(Vector512.Load(x + i + 16), scale, zeroPoint, low, high, ref saturated);
+                Vector512<int> w2 = Step(Vector512.Load(x + i + 32), scale, zeroPoint, low, high, ref saturated);
+                Vector512<int> w3 = Step(Vector512.Load(x + i + 48), scale, zeroPoint, low, high, ref saturated);
+                Vector512.Narrow(Vector512.Narrow(w0, w1).AsUInt16(), Vector512.Narrow(w2, w3).AsUInt16()).Store(y + i);
+            }
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             var scale = Vector256.Create(q.Scale);
@@ -60,6 +76,15 @@ public static unsafe class QuantizedTensors
         }
 
         return saturated;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Step(Vector512<float> v, Vector512<float> scale, Vector512<float> zeroPoint, Vector512<float> low, Vector512<float> high, ref long saturated)
+    {
+        Vector512<float> r = Vector512.Round(v / scale) + zeroPoint;
+        r = Vector512.ConditionalSelect(Vector512.Equals(r, r), r, zeroPoint);
+        saturated += BitOperations.PopCount((Vector512.LessThan(r, low) | Vector512.GreaterThan(r, high)).ExtractMostSignificantBits());
+        return Vector512.ConvertToInt32(Vector512.Min(Vector512.Max(r, low), high));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -16,6 +16,7 @@ public sealed class QuantizedTensorsTests
     [InlineData(0.5f, 0, 103)]
     [InlineData(0.02f, 128, 64)]
     [InlineData(0.1f, 255, 7)]
+    [InlineData(0.003f, 40, 237)]
     public unsafe void QuantizeIsQuantizationParametersQuantizeAndCountsSaturation(float scale, int zeroPoint, int count)
     {
         var q = new QuantizationParameters(scale, zeroPoint);
