@@ -169,7 +169,7 @@ internal static class BenchConvOpenCL
         using DeviceBuffer deviceInput = cl.CreateBuffer(d.InputLength);
         using DeviceBuffer deviceOutput = cl.CreateBuffer(d.OutputLength);
         deviceInput.Write<byte>(input);
-        context.WriteProgress($"checking {conv.KernelName} on {device.Name} bit-exact against the CPU int8 layer ({d}, output {qo})...");
+        context.WriteProgress($"checking {conv.KernelName} on {device.Name} bit-exact against the CPU int8 layer ({d}, output scale {qo.Scale:G4}, zero point {qo.ZeroPoint})...");
         conv.Run(deviceInput, deviceOutput);
         deviceOutput.Read<byte>(deviceOutputBytes);
         int mismatched = 0;

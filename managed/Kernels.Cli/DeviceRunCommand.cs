@@ -42,9 +42,9 @@ internal static class DeviceRunCommand
         {
             return DevicePrecisions.Parse(text);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException)
         {
-            throw new UsageException($"--cl-precision: {e.Message}");
+            throw new UsageException($"unknown --cl-precision '{text}': expected fp32 or fp16.");
         }
     }
 
