@@ -12,6 +12,9 @@
 // past a group's last channel and past the last input channel of the quad), so each (tap, ic quad) step is four char4
 // loads, one per output channel, each dotted with the pixel's char4 of input channels.
 //
+// Depthwise layers (conv2d_int8_depthwise_nhwc_4x4, at the end) take one input channel per output channel: plain int32
+// multiply-adds of (x − zero point)·w over 4 channels, no dot product and no bias fold.
+//
 // With cl_arm_integer_dot_product_int8 (the host also defines KERNELS_ARM_DOT8 only where the device reports it) the
 // dot is arm_dot; with cl_arm_integer_dot_product_accumulate_int8, arm_dot_acc; otherwise a plain int multiply-add of
 // the four lanes. All three give the same int32.
@@ -234,4 +237,87 @@ __kernel void conv2d_int8_1x1_nhwc_4x4(
     if (q0 + 1 < pixels) store_q4(out + out_stride, acc1, m, s, out_zero_point, qmin, qmax, count);
     if (q0 + 2 < pixels) store_q4(out + 2 * out_stride, acc2, m, s, out_zero_point, qmin, qmax, count);
     if (q0 + 3 < pixels) store_q4(out + 3 * out_stride, acc3, m, s, out_zero_point, qmin, qmax, count);
+}
+
+// count lanes (1..4) of a pixel's bytes from p as ints, zeros in the others; never reads past them.
+inline int4 load_u4(const __global uchar* p, int count)
+{
+    if (count >= 4)
+    {
+        return convert_int4(vload4(0, p));
+    }
+
+    return (int4)(p[0], count > 1 ? p[1] : 0, count > 2 ? p[2] : 0, 0);
+}
+
+// Depthwise (groups = input = output channels, multiplier 1), any kernel size, stride, asymmetric padding and dilation.
+// A depthwise tap has one input channel per output channel, so there is no 4-lane dot product to take: a work-item
+// computes 4 channels (int4 lanes) for 4 consecutive output pixels of one row with int32 multiply-adds of (x − zero point)·w.
+// In that form a padded tap contributes nothing and is skipped, and the bias is the CPU's int32 bias as it is.
+// Weights packed as [ky][kx][channels rounded up to 4] (chars, zeros in the padding lanes), bias as [channels rounded up to 4].
+// NDRange: x = channel block, y = output pixel quad of the row, z = image·OH + output row.
+__kernel void conv2d_int8_depthwise_nhwc_4x4(
+    __global const uchar* input,
+    __global const char* weights,
+    __global const int* bias,
+    __global const int* multipliers,
+    __global const int* shifts,
+    __global uchar* output,
+    int H, int W, int C, int OH, int OW, int out_stride, int out_offset,
+    int KH, int KW, int SY, int SX, int PT, int PL, int DY, int DX,
+    int blocks, int batch,
+    int in_zero_point, int out_zero_point, int qmin, int qmax)
+{
+    const int cb = (int)get_global_id(0);
+    const int ox0 = (int)get_global_id(1) * 4;
+    const int row = (int)get_global_id(2);
+    if (cb >= blocks || ox0 >= OW || row >= batch * OH)
+    {
+        return;
+    }
+
+    const int n = row / OH;
+    const int oy = row - n * OH;
+    const int c0 = cb * 4;
+    const int count = min(4, C - c0);
+    const int4 zero_point = (int4)(in_zero_point);
+
+    int4 acc0 = vload4(cb, bias);
+    int4 acc1 = acc0;
+    int4 acc2 = acc0;
+    int4 acc3 = acc0;
+
+    const __global uchar* in_n = input + (size_t)n * H * W * C + c0;
+    for (int ky = 0; ky < KH; ky++)
+    {
+        const int iy = oy * SY - PT + ky * DY;
+        if (iy < 0 || iy >= H)
+        {
+            continue;
+        }
+
+        const __global uchar* in_row = in_n + (size_t)iy * W * C;
+        const __global char* wrow = weights + (size_t)ky * KW * blocks * 4 + c0;
+        for (int kx = 0; kx < KW; kx++)
+        {
+            const int4 w = convert_int4(vload4(0, wrow + kx * blocks * 4));
+            const int ix0 = ox0 * SX - PL + kx * DX;
+            const int ix1 = ix0 + SX;
+            const int ix2 = ix1 + SX;
+            const int ix3 = ix2 + SX;
+            // A pixel in the padding or past the row's end contributes nothing and is never read.
+            if (ix0 >= 0 && ix0 < W) acc0 += (load_u4(in_row + ix0 * C, count) - zero_point) * w;
+            if (ix1 >= 0 && ix1 < W && ox0 + 1 < OW) acc1 += (load_u4(in_row + ix1 * C, count) - zero_point) * w;
+            if (ix2 >= 0 && ix2 < W && ox0 + 2 < OW) acc2 += (load_u4(in_row + ix2 * C, count) - zero_point) * w;
+            if (ix3 >= 0 && ix3 < W && ox0 + 3 < OW) acc3 += (load_u4(in_row + ix3 * C, count) - zero_point) * w;
+        }
+    }
+
+    const int4 m = vload4(cb, multipliers);
+    const int4 s = vload4(cb, shifts);
+    __global uchar* out = output + out_offset + ((size_t)row * OW + ox0) * out_stride + c0;
+    store_q4(out, acc0, m, s, out_zero_point, qmin, qmax, count);
+    if (ox0 + 1 < OW) store_q4(out + out_stride, acc1, m, s, out_zero_point, qmin, qmax, count);
+    if (ox0 + 2 < OW) store_q4(out + 2 * out_stride, acc2, m, s, out_zero_point, qmin, qmax, count);
+    if (ox0 + 3 < OW) store_q4(out + 3 * out_stride, acc3, m, s, out_zero_point, qmin, qmax, count);
 }

@@ -125,9 +125,15 @@ internal static class BenchConvOpenCL
     private static int ExecuteInt8(CliContext context, Conv2DDescriptor d, int deviceIndex, OpenCLDevice device, string algorithm, int minTimeMs, bool json)
     {
         string lower = algorithm.ToLowerInvariant();
-        if (lower is not ("auto" or "direct" or "1x1"))
+        if (lower is not ("auto" or "direct" or "1x1" or "depthwise"))
         {
-            throw new UsageException($"--algorithm {algorithm} has no int8 OpenCL kernel; with --precision int8 use auto (1x1 where it applies, else direct), direct or 1x1.");
+            throw new UsageException(
+                $"--algorithm {algorithm} has no int8 OpenCL kernel; with --precision int8 use auto (depthwise or 1x1 where they apply, else direct), direct, 1x1 or depthwise.");
+        }
+
+        if (lower == "depthwise" && !d.IsDepthwise)
+        {
+            throw new UsageException($"--algorithm depthwise does not apply to {d} on OpenCL: it needs groups = input = output channels.");
         }
 
         if (lower == "1x1" && PointwiseConvolution.WhyNotApplicable(d) is string why)
@@ -163,7 +169,7 @@ internal static class BenchConvOpenCL
         using var conv = new QuantizedDeviceConvolution(cl, d, weights, bias, qi, qo);
         if (lower == "direct" && conv.KernelName != "conv2d_int8_direct_nhwc_4x4")
         {
-            context.WriteProgress($"{d} is a 1x1 layer: the int8 path runs it with {conv.KernelName}.");
+            context.WriteProgress($"the int8 path runs {d} with {conv.KernelName}, its kernel for this shape.");
         }
 
         using DeviceBuffer deviceInput = cl.CreateBuffer(d.InputLength);

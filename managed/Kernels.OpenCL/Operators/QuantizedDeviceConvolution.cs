@@ -8,9 +8,10 @@ namespace Kernels.OpenCL.Operators;
 /// An 8-bit convolution layer on the device (opencl/conv_int8.cl), bit-exact with the CPU's
 /// <see cref="QuantizedConvolutions.Create"/>: uint8 NHWC input and output (per-tensor scale and zero point), int8
 /// weights symmetric per output channel and int32 bias quantized here by the CPU layer's own code, the same fixed-point
-/// requantization (<see cref="Requantization"/>) with the fused ReLU/ReLU6 as the clamp. 1x1 layers without padding or
-/// groups run <c>conv2d_int8_1x1_nhwc_4x4</c>; every other layer (k×k, stride, padding, dilation, groups, depthwise)
-/// runs <c>conv2d_int8_direct_nhwc_4x4</c>. Both use <c>arm_dot</c> where the device has
+/// requantization (<see cref="Requantization"/>) with the fused ReLU/ReLU6 as the clamp. Depthwise layers (groups =
+/// channels, multiplier 1) run <c>conv2d_int8_depthwise_nhwc_4x4</c> (int32 multiply-adds over 4 channels); 1x1 layers
+/// without padding or groups run <c>conv2d_int8_1x1_nhwc_4x4</c>; every other layer (k×k, stride, padding, dilation,
+/// groups) runs <c>conv2d_int8_direct_nhwc_4x4</c>. The last two use <c>arm_dot</c> where the device has
 /// cl_arm_integer_dot_product_int8, else plain int multiply-adds with the same result.
 /// </summary>
 public sealed class QuantizedDeviceConvolution : IDisposable
@@ -26,6 +27,7 @@ public sealed class QuantizedDeviceConvolution : IDisposable
 
     private const string DirectKernel = "conv2d_int8_direct_nhwc_4x4";
     private const string PointwiseKernel = "conv2d_int8_1x1_nhwc_4x4";
+    private const string DepthwiseKernel = "conv2d_int8_depthwise_nhwc_4x4";
 
     private readonly OpenCLContext _context;
     private readonly ClKernel _kernel;
@@ -36,6 +38,7 @@ public sealed class QuantizedDeviceConvolution : IDisposable
     private readonly int _blocks;
     private readonly int _icg4;
     private readonly bool _pointwise;
+    private readonly bool _depthwise;
 
     /// <summary>Validates and quantizes the layer exactly as <see cref="QuantizedConvolutions.Create"/> does, packs it and uploads it.</summary>
     /// <param name="context">The device.</param>
@@ -72,11 +75,12 @@ public sealed class QuantizedDeviceConvolution : IDisposable
         Input = input;
         Output = output;
         Clamp = clamp;
-        _pointwise = PointwiseConvolution.WhyNotApplicable(d) is null;
-        _blocks = (d.GroupOutputChannels + ChannelBlock - 1) / ChannelBlock;
+        _depthwise = d.IsDepthwise;
+        _pointwise = !_depthwise && PointwiseConvolution.WhyNotApplicable(d) is null;
+        _blocks = ((_depthwise ? d.OutputChannels : d.GroupOutputChannels) + ChannelBlock - 1) / ChannelBlock;
         _icg4 = (d.GroupInputChannels + InputChannelBlock - 1) / InputChannelBlock * InputChannelBlock;
-        Packed packed = Pack(d, channels, input.ZeroPoint, _blocks, _icg4);
-        _kernel = context.GetProgram("conv_int8").CreateKernel(_pointwise ? PointwiseKernel : DirectKernel);
+        Packed packed = _depthwise ? PackDepthwise(d, channels, _blocks) : Pack(d, channels, input.ZeroPoint, _blocks, _icg4);
+        _kernel = context.GetProgram("conv_int8").CreateKernel(_depthwise ? DepthwiseKernel : _pointwise ? PointwiseKernel : DirectKernel);
         _weights = context.CreateBuffer(packed.Weights.Length, BufferAccess.ReadOnly);
         _bias = context.CreateBuffer((long)packed.Bias.Length * sizeof(int), BufferAccess.ReadOnly);
         _multipliers = context.CreateBuffer((long)packed.Multipliers.Length * sizeof(int), BufferAccess.ReadOnly);
@@ -102,12 +106,13 @@ public sealed class QuantizedDeviceConvolution : IDisposable
     public string KernelName => _kernel.Name;
 
     /// <summary>
-    /// The NDRange: 1x1, output channel blocks × pixel quads over the batch; otherwise channel blocks of all groups ×
-    /// pixel quads of a row × images·rows.
+    /// The NDRange: 1x1, output channel blocks × pixel quads over the batch; depthwise, channel blocks × pixel quads of a
+    /// row × images·rows; otherwise channel blocks of all groups × pixel quads of a row × images·rows.
     /// </summary>
     public WorkSize GlobalSize => _pointwise
         ? new WorkSize(_blocks, (int)((PixelCount + PixelBlock - 1) / PixelBlock), 1)
-        : new WorkSize(Descriptor.Groups * _blocks, (Descriptor.OutputWidth + PixelBlock - 1) / PixelBlock, Descriptor.Batch * Descriptor.OutputHeight);
+        : new WorkSize(
+            (_depthwise ? 1 : Descriptor.Groups) * _blocks, (Descriptor.OutputWidth + PixelBlock - 1) / PixelBlock, Descriptor.Batch * Descriptor.OutputHeight);
 
     private long PixelCount => (long)Descriptor.Batch * Descriptor.OutputHeight * Descriptor.OutputWidth;
 
@@ -143,7 +148,15 @@ public sealed class QuantizedDeviceConvolution : IDisposable
         _kernel.SetArgument(i++, _multipliers);
         _kernel.SetArgument(i++, _shifts);
         _kernel.SetArgument(i++, output);
-        int[] values = _pointwise
+        int[] values = _depthwise
+            ?
+            [
+                d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride, outputOffset,
+                d.KernelHeight, d.KernelWidth, d.StrideHeight, d.StrideWidth, d.PadTop, d.PadLeft, d.DilationHeight, d.DilationWidth,
+                _blocks, d.Batch,
+                Input.ZeroPoint, Clamp.ZeroPoint, Clamp.Min, Clamp.Max,
+            ]
+            : _pointwise
             ?
             [
                 d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride, outputOffset,
@@ -199,7 +212,10 @@ public sealed class QuantizedDeviceConvolution : IDisposable
         _shifts.Dispose();
     }
 
-    /// <summary>The packed layer: weights [group][block][ky][kx][ic quad][4 oc][4 ic], per-channel arrays [group][block][4].</summary>
+    /// <summary>
+    /// The packed layer: weights [group][block][ky][kx][ic quad][4 oc][4 ic] (depthwise: [ky][kx][channels rounded up to 4]),
+    /// per-channel arrays [group][block][4].
+    /// </summary>
     internal readonly record struct Packed(sbyte[] Weights, int[] Bias, int[] Multipliers, int[] Shifts);
 
     /// <summary>
@@ -252,6 +268,29 @@ public sealed class QuantizedDeviceConvolution : IDisposable
                     shifts[slot] = channels.Shifts[oc];
                 }
             }
+        }
+
+        return new Packed(weights, bias, multipliers, shifts);
+    }
+
+    /// <summary>Depthwise: OHWI ([C][KH][KW][1]) → [ky][kx][channels rounded up to 4], zeros in the padding lanes; the bias as it is (no fold: the kernel subtracts the zero point).</summary>
+    internal static Packed PackDepthwise(Conv2DDescriptor d, QuantizedChannels channels, int blocks)
+    {
+        int taps = d.KernelHeight * d.KernelWidth, c4 = blocks * ChannelBlock;
+        var weights = new sbyte[taps * c4];
+        var bias = new int[c4];
+        var multipliers = new int[c4];
+        var shifts = new int[c4];
+        for (int c = 0; c < d.OutputChannels; c++)
+        {
+            for (int t = 0; t < taps; t++)
+            {
+                weights[(t * c4) + c] = channels.Weights[(c * taps) + t];
+            }
+
+            bias[c] = channels.Bias[c];
+            multipliers[c] = channels.Multipliers[c];
+            shifts[c] = channels.Shifts[c];
         }
 
         return new Packed(weights, bias, multipliers, shifts);

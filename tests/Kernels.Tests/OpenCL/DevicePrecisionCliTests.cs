@@ -25,7 +25,8 @@ public sealed class DevicePrecisionCliTests : IDisposable
     [OpenCLTheory]
     [InlineData("9x7x5,3x3,6,2,1", "auto", "conv2d_int8_direct_nhwc_4x4")]
     [InlineData("9x7x8,1x1,13", "auto", "conv2d_int8_1x1_nhwc_4x4")]
-    [InlineData("9x7x8,3x3,8,1,1,8", "direct", "conv2d_int8_direct_nhwc_4x4")]
+    [InlineData("9x7x8,3x3,8,1,1,8", "auto", "conv2d_int8_depthwise_nhwc_4x4")]
+    [InlineData("9x7x8,3x3,16,1,1,4", "direct", "conv2d_int8_direct_nhwc_4x4")]
     public void BenchConvInt8IsBitExactWithTheCpuAndTimed(string shape, string algorithm, string kernel)
     {
         var (exit, stdout, stderr) = Run("bench", "conv", "--shape", shape, "--algorithm", algorithm, "--component", "opencl", "--precision", "int8", "--min-time-ms", "20", "--json");

@@ -37,10 +37,16 @@ public sealed class QuantizedDeviceConvolutionTests(OpenCLFixture fixture) : ICl
         // 1x1 with padding is not pointwise: the direct kernel with the zero point at the border.
         (Conv2DDescriptor.Create(4, 6, 9, 5, 1, padding: 1, activation: Activation.Relu6), 200),
 
-        // Depthwise (groups = channels) on the direct kernel, stride 1 and 2, and a 5x5.
+        // Depthwise (groups = channels): stride 1 and 2, a 5x5, dilation, channels below and past a multiple of 4, 1x1 maps.
         (Conv2DDescriptor.Create(8, 9, 19, 19, 3, stride: 1, padding: 1, groups: 19, activation: Activation.Relu) with { Batch = 2 }, 90),
         (Conv2DDescriptor.Create(9, 11, 40, 40, 3, stride: 2, padding: 1, groups: 40) with { OutputPixelStride = 48 }, 255),
         (Conv2DDescriptor.Create(10, 9, 6, 6, 5, stride: 2, padding: 2, groups: 6, activation: Activation.Relu6), 1),
+        (Conv2DDescriptor.Create(9, 10, 24, 24, 3, stride: 1, padding: 2, groups: 24, dilation: 2) with { Batch = 2, OutputPixelStride = 27 }, 77),
+        (Conv2DDescriptor.Create(1, 1, 3, 3, 3, stride: 1, padding: 1, groups: 3), 255),
+        (Conv2DDescriptor.Create(7, 6, 16, 16, 3, stride: 1, padding: 0, groups: 16, activation: Activation.Relu6), 0),
+
+        // Grouped but not depthwise (2 output channels per group) stays on the direct kernel.
+        (Conv2DDescriptor.Create(8, 7, 8, 16, 3, stride: 1, padding: 1, groups: 8), 140),
 
         // A wider reduction (K = 3·3·67) with many output channel blocks.
         (Conv2DDescriptor.Create(6, 7, 67, 37, 3, stride: 1, padding: 1), 131),
@@ -84,7 +90,9 @@ public sealed class QuantizedDeviceConvolutionTests(OpenCLFixture fixture) : ICl
 
         byte[] device = Poisoned(d.OutputLength);
         using var deviceConv = new QuantizedDeviceConvolution(fixture.Context, d, weights, bias, qi, qo);
-        Assert.Equal(PointwiseConvolution.WhyNotApplicable(d) is null ? "conv2d_int8_1x1_nhwc_4x4" : "conv2d_int8_direct_nhwc_4x4", deviceConv.KernelName);
+        string kernel = d.IsDepthwise ? "conv2d_int8_depthwise_nhwc_4x4"
+            : PointwiseConvolution.WhyNotApplicable(d) is null ? "conv2d_int8_1x1_nhwc_4x4" : "conv2d_int8_direct_nhwc_4x4";
+        Assert.Equal(kernel, deviceConv.KernelName);
         deviceConv.Run(x, device);
 
         long pixels = (long)d.Batch * d.OutputHeight * d.OutputWidth;
