@@ -57,7 +57,7 @@ public sealed class ChannelSliceCopy : IDisposable
 
         var global = new WorkSize(blocks, pixels);
         WorkSize local = _context.Tuner.Choose(
-            _context, _kernel, $"copy {channels} channels, strides {srcStride}→{dstStride}", global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
+            _context, _kernel, Precision.TunerConfiguration($"copy {channels} channels, strides {srcStride}→{dstStride}"), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

@@ -101,7 +101,7 @@ public sealed class DepthwiseConvolution : IDeviceConvolution
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 8), Math.Min(global.Y, 4), Math.Min(global.Z, 2)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 8), Math.Min(global.Y, 4), Math.Min(global.Z, 2)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

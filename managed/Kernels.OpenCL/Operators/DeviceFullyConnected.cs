@@ -25,6 +25,7 @@ public sealed class DeviceFullyConnected : IDisposable
     /// <param name="descriptor">The layer; validated here.</param>
     /// <param name="weights">OutputChannels·InputChannels floats, [N][K].</param>
     /// <param name="bias">OutputChannels floats, or empty for none.</param>
+    /// <param name="precision">Storage on the device (opencl/precision.h); the weights and bias are converted here.</param>
     public DeviceFullyConnected(OpenCLContext context, FullyConnectedDescriptor descriptor, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -88,7 +89,7 @@ public sealed class DeviceFullyConnected : IDisposable
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 16), Math.Min(global.Y, 2)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 16), Math.Min(global.Y, 2)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

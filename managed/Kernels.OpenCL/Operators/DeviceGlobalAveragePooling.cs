@@ -57,7 +57,7 @@ public sealed class DeviceGlobalAveragePooling : IDisposable
         }
 
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 16), 1));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 16), 1));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

@@ -63,7 +63,7 @@ public sealed class DeviceLocalResponseNormalization : IDisposable
         _kernel.SetArgument(i++, d.Beta);
         _kernel.SetArgument(i, d.Bias);
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

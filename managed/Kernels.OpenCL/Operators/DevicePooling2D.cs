@@ -69,7 +69,7 @@ public sealed class DevicePooling2D : IDisposable
         }
 
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 4), Math.Min(global.Z, 4)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 4), Math.Min(global.Z, 4)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

@@ -64,8 +64,8 @@ public sealed class DeviceSoftmax : IDisposable
         // Tuning runs the kernel several times, which an in-place softmax must not do.
         var fallback = new WorkSize(Math.Min(global.X, 16));
         WorkSize local = inPlace
-            ? _context.Tuner.Lookup(_context, _kernel, d.ToString(), global, fallback)
-            : _context.Tuner.Choose(_context, _kernel, d.ToString(), global, fallback);
+            ? _context.Tuner.Lookup(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, fallback)
+            : _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, fallback);
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

@@ -26,6 +26,7 @@ public sealed class DirectConvolution : IDeviceConvolution
     /// <param name="descriptor">The layer; validated here.</param>
     /// <param name="weightsOhwi">OutputChannels·KH·KW·(InputChannels/Groups) floats.</param>
     /// <param name="bias">OutputChannels floats, or empty for none.</param>
+    /// <param name="precision">Storage on the device (opencl/precision.h); the weights and bias are converted here.</param>
     public DirectConvolution(OpenCLContext context, Conv2DDescriptor descriptor, ReadOnlySpan<float> weightsOhwi, ReadOnlySpan<float> bias, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -105,7 +106,7 @@ public sealed class DirectConvolution : IDeviceConvolution
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 4), Math.Min(global.Z, 4)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 4), Math.Min(global.Z, 4)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

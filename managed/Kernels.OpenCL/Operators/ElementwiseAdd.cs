@@ -57,8 +57,8 @@ public sealed class ElementwiseAdd : IDisposable
         bool inPlace = ReferenceEquals(output, a) || ReferenceEquals(output, b);
         var fallback = new WorkSize(Math.Min(64, global.X));
         WorkSize local = inPlace
-            ? _context.Tuner.Lookup(_context, _kernel, "add", global, fallback)
-            : _context.Tuner.Choose(_context, _kernel, "add", global, fallback);
+            ? _context.Tuner.Lookup(_context, _kernel, Precision.TunerConfiguration("add"), global, fallback)
+            : _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration("add"), global, fallback);
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

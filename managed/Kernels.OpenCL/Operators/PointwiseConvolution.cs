@@ -115,7 +115,7 @@ public sealed class PointwiseConvolution : IDeviceConvolution
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

@@ -143,7 +143,7 @@ public sealed class WinogradF2x3Convolution : IDeviceConvolution
         _output.SetArgument(i, slope);
 
         // Each kernel only reads its own scratch input, so tuning (which reruns a kernel) is safe for all three.
-        string configuration = d.ToString();
+        string configuration = Precision.TunerConfiguration(d.ToString());
         var inputGlobal = new WorkSize(_inBlocks, tiles);
         var multiplyGlobal = new WorkSize(_outBlocks, (tiles + TileBlock - 1) / TileBlock, Positions);
         var outputGlobal = new WorkSize(_outBlocks, tiles);

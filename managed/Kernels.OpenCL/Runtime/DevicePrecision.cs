@@ -116,6 +116,13 @@ public static class DevicePrecisions
         }
     }
 
+    /// <summary>
+    /// The work-size tuner's configuration string of a layer in <paramref name="precision"/>: unchanged for Float32 (tuner
+    /// files stay valid), " fp16" appended otherwise, since the half kernels are other programs with other best sizes.
+    /// </summary>
+    internal static string TunerConfiguration(this DevicePrecision precision, string configuration) =>
+        precision == DevicePrecision.Float32 ? configuration : $"{configuration} {precision.ToName()}";
+
     /// <summary>A read-only buffer holding <paramref name="values"/> in <paramref name="precision"/> (a layer's packed weights or bias).</summary>
     internal static DeviceBuffer Upload(OpenCLContext context, ReadOnlySpan<float> values, DevicePrecision precision)
     {

@@ -279,6 +279,10 @@ public sealed class HalfPrecisionTests(OpenCLFixture fixture, ITestOutputHelper 
         Assert.Equal(DevicePrecision.Float16, DevicePrecisions.Parse("FP16"));
         Assert.Equal(DevicePrecision.Float32, DevicePrecisions.Parse("fp32"));
         Assert.Contains("fp32 or fp16", Assert.Throws<ArgumentException>(() => DevicePrecisions.Parse("int4")).Message);
+
+        // Half kernels are other programs: their tuned local sizes are kept apart, fp32 keys unchanged.
+        Assert.Equal(d.ToString(), DevicePrecision.Float32.TunerConfiguration(d.ToString()));
+        Assert.Equal($"{d} fp16", DevicePrecision.Float16.TunerConfiguration(d.ToString()));
     }
 
     /// <summary>Uploads <paramref name="input"/> as halves, poisons the output with NaN halves, runs, reads the output back as floats.</summary>
