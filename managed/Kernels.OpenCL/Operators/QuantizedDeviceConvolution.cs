@@ -66,7 +66,23 @@ public sealed class QuantizedDeviceConvolution : IDisposable
             throw new ArgumentException($"bias has {bias.Length} elements; {d} has {d.OutputChannels} output channels (or pass null for no bias).", nameof(bias));
         }
 
-        QuantizedConvolutions.Validate(d, weightsOhwi, bias, input, output);
+        foreach ((QuantizationParameters q, string name) in new[] { (input, nameof(input)), (output, nameof(output)) })
+        {
+            if (q.DataType != DataType.UInt8)
+            {
+                throw new ArgumentException(
+                    $"Tensor '{name}': the OpenCL int8 convolution on {context.Device.Name} takes uint8 activations (asymmetric, with a zero point), not {q.DataType}.", name);
+            }
+        }
+
+        try
+        {
+            QuantizedConvolutions.Validate(d, weightsOhwi, bias, input, output);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{e.Message.Split(" (Parameter")[0]} (int8 convolution on {context.Device.Name})", e.ParamName, e);
+        }
         QuantizedOutput clamp = QuantizedLayerChecks.Clamp(d.Activation, output, $"Convolution {d}");
         QuantizedChannels channels = QuantizedChannels.Create(weightsOhwi, d.OutputChannels, d.ReductionLength, bias, input, output);
 

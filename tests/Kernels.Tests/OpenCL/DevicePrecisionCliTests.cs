@@ -82,6 +82,7 @@ public sealed class DevicePrecisionCliTests : IDisposable
     [InlineData("has no int8 OpenCL kernel", "bench", "conv", "--shape", "9x7x8,3x3,8,1,1", "--component", "opencl", "--precision", "int8", "--algorithm", "winograd")]
     [InlineData("applies to --component opencl[:N] only", "run", "squeezenet", "--cl-precision", "fp16")]
     [InlineData("unknown --cl-precision 'fp8'", "run", "squeezenet", "--component", "opencl", "--cl-precision", "fp8")]
+    [InlineData("unknown --cl-precision 'fp8'", "tune-cl", "squeezenet", "--cl-precision", "fp8")]
     public void BadPrecisionUsageIsOneLineAndExitCode2(string message, params string[] args)
     {
         if (args.Contains("opencl") && OpenCLAvailability.SkipReason is not null && args[0] == "bench")
