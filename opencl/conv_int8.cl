@@ -17,21 +17,16 @@
 //
 // With cl_arm_integer_dot_product_int8 (the host also defines KERNELS_ARM_DOT8 only where the device reports it) the
 // dot is arm_dot; with cl_arm_integer_dot_product_accumulate_int8, arm_dot_acc; otherwise a plain int multiply-add of
-// the four lanes. All three give the same int32.
+// the four lanes (see multiply_quad). All three give the same int32.
 
 #if defined(KERNELS_ARM_DOT8) && defined(cl_arm_integer_dot_product_accumulate_int8)
 #pragma OPENCL EXTENSION cl_arm_integer_dot_product_accumulate_int8 : enable
+#define KERNELS_INT8_DOT 1
 #define DOT4_ACC(a, b, acc) arm_dot_acc((a), (b), (acc))
 #elif defined(KERNELS_ARM_DOT8) && defined(cl_arm_integer_dot_product_int8)
 #pragma OPENCL EXTENSION cl_arm_integer_dot_product_int8 : enable
+#define KERNELS_INT8_DOT 1
 #define DOT4_ACC(a, b, acc) ((acc) + arm_dot((a), (b)))
-#else
-inline int dot4_acc(char4 a, char4 b, int acc)
-{
-    const int4 p = convert_int4(a) * convert_int4(b);
-    return acc + p.s0 + p.s1 + p.s2 + p.s3;
-}
-#define DOT4_ACC(a, b, acc) dot4_acc((a), (b), (acc))
 #endif
 
 // The activation bytes as x − 128.
@@ -40,14 +35,32 @@ inline char4 centered4(uchar4 x)
     return as_char4(x ^ (uchar4)(uchar)0x80);
 }
 
-// Four output channels' dot products with one pixel's char4 of input channels, added to acc.
-inline int4 dot_block(int4 acc, char4 x, char4 w0, char4 w1, char4 w2, char4 w3)
+// One (tap, input channel quad) step of a 4 output channels × 4 pixels block: acc_p[o] += Σ_i x_p[i]·w_o[i], w_o being
+// output channel o's char4 of input channels. With the dot product, 16 arm_dots. Without, the same sums as int32
+// multiply-adds in the other direction: the weights are regrouped once per step into one int4 per input channel (its 4
+// output channels), so each pixel takes 4 int4 multiply-adds, as the float kernels do, with no horizontal adds.
+inline void multiply_quad(int4* acc0, int4* acc1, int4* acc2, int4* acc3,
+                          char4 x0, char4 x1, char4 x2, char4 x3, char4 w0, char4 w1, char4 w2, char4 w3)
 {
-    acc.s0 = DOT4_ACC(x, w0, acc.s0);
-    acc.s1 = DOT4_ACC(x, w1, acc.s1);
-    acc.s2 = DOT4_ACC(x, w2, acc.s2);
-    acc.s3 = DOT4_ACC(x, w3, acc.s3);
-    return acc;
+#if defined(KERNELS_INT8_DOT)
+    *acc0 = (int4)(DOT4_ACC(x0, w0, (*acc0).s0), DOT4_ACC(x0, w1, (*acc0).s1), DOT4_ACC(x0, w2, (*acc0).s2), DOT4_ACC(x0, w3, (*acc0).s3));
+    *acc1 = (int4)(DOT4_ACC(x1, w0, (*acc1).s0), DOT4_ACC(x1, w1, (*acc1).s1), DOT4_ACC(x1, w2, (*acc1).s2), DOT4_ACC(x1, w3, (*acc1).s3));
+    *acc2 = (int4)(DOT4_ACC(x2, w0, (*acc2).s0), DOT4_ACC(x2, w1, (*acc2).s1), DOT4_ACC(x2, w2, (*acc2).s2), DOT4_ACC(x2, w3, (*acc2).s3));
+    *acc3 = (int4)(DOT4_ACC(x3, w0, (*acc3).s0), DOT4_ACC(x3, w1, (*acc3).s1), DOT4_ACC(x3, w2, (*acc3).s2), DOT4_ACC(x3, w3, (*acc3).s3));
+#else
+    const int4 t0 = convert_int4((char4)(w0.s0, w1.s0, w2.s0, w3.s0));
+    const int4 t1 = convert_int4((char4)(w0.s1, w1.s1, w2.s1, w3.s1));
+    const int4 t2 = convert_int4((char4)(w0.s2, w1.s2, w2.s2, w3.s2));
+    const int4 t3 = convert_int4((char4)(w0.s3, w1.s3, w2.s3, w3.s3));
+    const int4 a0 = convert_int4(x0);
+    const int4 a1 = convert_int4(x1);
+    const int4 a2 = convert_int4(x2);
+    const int4 a3 = convert_int4(x3);
+    *acc0 += t0 * a0.s0 + t1 * a0.s1 + t2 * a0.s2 + t3 * a0.s3;
+    *acc1 += t0 * a1.s0 + t1 * a1.s1 + t2 * a1.s2 + t3 * a1.s3;
+    *acc2 += t0 * a2.s0 + t1 * a2.s1 + t2 * a2.s2 + t3 * a2.s3;
+    *acc3 += t0 * a3.s0 + t1 * a3.s1 + t2 * a3.s2 + t3 * a3.s3;
+#endif
 }
 
 // Requantization.Apply's definition in 64 bits: round to nearest, ties toward +inf; clamp after the zero point.
@@ -157,10 +170,7 @@ __kernel void conv2d_int8_direct_nhwc_4x4(
                 const char4 x1 = v1 ? load_centered(p1, c, valid) : pad;
                 const char4 x2 = v2 ? load_centered(p2, c, valid) : pad;
                 const char4 x3 = v3 ? load_centered(p3, c, valid) : pad;
-                acc0 = dot_block(acc0, x0, w0, w1, w2, w3);
-                acc1 = dot_block(acc1, x1, w0, w1, w2, w3);
-                acc2 = dot_block(acc2, x2, w0, w1, w2, w3);
-                acc3 = dot_block(acc3, x3, w0, w1, w2, w3);
+                multiply_quad(&acc0, &acc1, &acc2, &acc3, x0, x1, x2, x3, w0, w1, w2, w3);
             }
         }
     }
@@ -223,10 +233,9 @@ __kernel void conv2d_int8_1x1_nhwc_4x4(
         const char4 w2 = vload4(2, wq);
         const char4 w3 = vload4(3, wq);
         const int valid = C - c;
-        acc0 = dot_block(acc0, load_centered(x[0], c, valid), w0, w1, w2, w3);
-        acc1 = dot_block(acc1, load_centered(x[1], c, valid), w0, w1, w2, w3);
-        acc2 = dot_block(acc2, load_centered(x[2], c, valid), w0, w1, w2, w3);
-        acc3 = dot_block(acc3, load_centered(x[3], c, valid), w0, w1, w2, w3);
+        multiply_quad(&acc0, &acc1, &acc2, &acc3,
+                      load_centered(x[0], c, valid), load_centered(x[1], c, valid), load_centered(x[2], c, valid), load_centered(x[3], c, valid),
+                      w0, w1, w2, w3);
     }
 
     const int4 m = vload4(ob, multipliers);
