@@ -1,4 +1,4 @@
-// Depthwise convolution (groups = channels, multiplier 1), NHWC activations, float32: any kernel size,
+// Depthwise convolution (groups = channels, multiplier 1), NHWC activations, float32 or half storage: any kernel size,
 // stride, padding (asymmetric) and dilation, with bias and activation fused into the store.
 //
 // NHWC keeps a pixel's channels contiguous, so a work-item takes 4 channels as one float4 (vload4 of the
@@ -9,48 +9,20 @@
 //
 // NDRange: x = channel block, y = output pixel quad of the row, z = image·OH + output row; rounded up to the
 // local size, so items past the end return.
+//
+// Precision (precision.h): float or half storage of activations, weights and bias; half arithmetic where the
+// device has cl_khr_fp16 and the host asks for it.
 
-inline float4 activate4(float4 v, int act, float slope)
-{
-    switch (act)
-    {
-        case 1: return fmax(v, (float4)0.0f);
-        case 2: return clamp(v, (float4)0.0f, (float4)6.0f);
-        case 3: return select(v, v * slope, v < (float4)0.0f);
-        default: return v;
-    }
-}
+#include "precision.h"
 
 // count lanes from p (1..4), zeros in the others.
-inline float4 load4(const __global float* p, int count)
-{
-    if (count >= 4)
-    {
-        return vload4(0, p);
-    }
 
-    return (float4)(p[0], count > 1 ? p[1] : 0.0f, count > 2 ? p[2] : 0.0f, 0.0f);
-}
-
-inline void store4(__global float* out, float4 v, int count)
-{
-    if (count >= 4)
-    {
-        vstore4(v, 0, out);
-    }
-    else
-    {
-        out[0] = v.s0;
-        if (count > 1) out[1] = v.s1;
-        if (count > 2) out[2] = v.s2;
-    }
-}
 
 __kernel void conv2d_depthwise_nhwc_4x4(
-    __global const float* input,
-    __global const float* weights,
-    __global const float* bias,
-    __global float* output,
+    __global const DATA_T* input,
+    __global const DATA_T* weights,
+    __global const DATA_T* bias,
+    __global DATA_T* output,
     int H, int W, int C, int OH, int OW, int out_stride, int out_offset,
     int KH, int KW, int SY, int SX, int PT, int PL, int DY, int DX,
     int blocks, int batch,
@@ -69,12 +41,12 @@ __kernel void conv2d_depthwise_nhwc_4x4(
     const int c0 = cb * 4;
     const int count = min(4, C - c0);
 
-    float4 acc0 = vload4(cb, bias);
-    float4 acc1 = acc0;
-    float4 acc2 = acc0;
-    float4 acc3 = acc0;
+    ACC4_T acc0 = LOAD4(cb, bias);
+    ACC4_T acc1 = acc0;
+    ACC4_T acc2 = acc0;
+    ACC4_T acc3 = acc0;
 
-    const __global float* in_n = input + (size_t)n * H * W * C + c0;
+    const __global DATA_T* in_n = input + (size_t)n * H * W * C + c0;
     for (int ky = 0; ky < KH; ky++)
     {
         const int iy = oy * SY - PT + ky * DY;
@@ -83,26 +55,26 @@ __kernel void conv2d_depthwise_nhwc_4x4(
             continue;
         }
 
-        const __global float* in_row = in_n + (size_t)iy * W * C;
-        const __global float* wrow = weights + (size_t)ky * KW * blocks * 4 + c0;
+        const __global DATA_T* in_row = in_n + (size_t)iy * W * C;
+        const __global DATA_T* wrow = weights + (size_t)ky * KW * blocks * 4 + c0;
         for (int kx = 0; kx < KW; kx++)
         {
-            const float4 w = vload4(0, wrow + kx * blocks * 4);
+            const ACC4_T w = LOAD4(0, wrow + kx * blocks * 4);
             const int ix0 = ox0 * SX - PL + kx * DX;
             const int ix1 = ix0 + SX;
             const int ix2 = ix1 + SX;
             const int ix3 = ix2 + SX;
             // A pixel in the padding or past the row's end contributes zeros and is never read.
-            if (ix0 >= 0 && ix0 < W) acc0 = fma(load4(in_row + ix0 * C, count), w, acc0);
-            if (ix1 >= 0 && ix1 < W && ox0 + 1 < OW) acc1 = fma(load4(in_row + ix1 * C, count), w, acc1);
-            if (ix2 >= 0 && ix2 < W && ox0 + 2 < OW) acc2 = fma(load4(in_row + ix2 * C, count), w, acc2);
-            if (ix3 >= 0 && ix3 < W && ox0 + 3 < OW) acc3 = fma(load4(in_row + ix3 * C, count), w, acc3);
+            if (ix0 >= 0 && ix0 < W) acc0 = fma(load_acc4(in_row + ix0 * C, count), w, acc0);
+            if (ix1 >= 0 && ix1 < W && ox0 + 1 < OW) acc1 = fma(load_acc4(in_row + ix1 * C, count), w, acc1);
+            if (ix2 >= 0 && ix2 < W && ox0 + 2 < OW) acc2 = fma(load_acc4(in_row + ix2 * C, count), w, acc2);
+            if (ix3 >= 0 && ix3 < W && ox0 + 3 < OW) acc3 = fma(load_acc4(in_row + ix3 * C, count), w, acc3);
         }
     }
 
-    __global float* out = output + out_offset + ((size_t)row * OW + ox0) * out_stride + c0;
-    store4(out, activate4(acc0, act, slope), count);
-    if (ox0 + 1 < OW) store4(out + out_stride, activate4(acc1, act, slope), count);
-    if (ox0 + 2 < OW) store4(out + 2 * out_stride, activate4(acc2, act, slope), count);
-    if (ox0 + 3 < OW) store4(out + 3 * out_stride, activate4(acc3, act, slope), count);
+    __global DATA_T* out = output + out_offset + ((size_t)row * OW + ox0) * out_stride + c0;
+    store_acc4(out, activate4(acc0, act, slope), count);
+    if (ox0 + 1 < OW) store_acc4(out + out_stride, activate4(acc1, act, slope), count);
+    if (ox0 + 2 < OW) store_acc4(out + 2 * out_stride, activate4(acc2, act, slope), count);
+    if (ox0 + 3 < OW) store_acc4(out + 3 * out_stride, activate4(acc3, act, slope), count);
 }

@@ -1,32 +1,35 @@
-// Element-wise operations on float32 tensors with a fused activation.
+// Element-wise operations on float32 or half-storage tensors (precision.h) with a fused activation.
 // Mali style: each work-item handles 8 contiguous floats with vector loads and stores (one 128-bit
 // load pair per operand); the global size is rounded up to the local size, so items past the end return.
 
-// Activation codes, as Kernels.Core.Activation: 0 none, 1 ReLU, 2 ReLU6, 3 leaky ReLU (slope).
-inline float8 activate8(float8 v, int act, float slope)
+#include "precision.h"
+
+inline ACC8_T activate8(ACC8_T v, int act, float slope)
 {
     switch (act)
     {
-        case 1: return fmax(v, (float8)0.0f);
-        case 2: return clamp(v, (float8)0.0f, (float8)6.0f);
-        case 3: return select(v, v * slope, v < (float8)0.0f);
+        case 1: return fmax(v, (ACC8_T)(0));
+        case 2: return clamp(v, (ACC8_T)(0), (ACC8_T)(6));
+        case 3: return select(v, v * (ACC_T)slope, v < (ACC8_T)(0));
         default: return v;
     }
 }
 
-inline float activate1(float v, int act, float slope)
+inline ACC_T activate1(ACC_T v, int act, float slope)
 {
     switch (act)
     {
-        case 1: return fmax(v, 0.0f);
-        case 2: return clamp(v, 0.0f, 6.0f);
-        case 3: return v < 0.0f ? v * slope : v;
+        case 1: return fmax(v, (ACC_T)(0));
+        case 2: return clamp(v, (ACC_T)(0), (ACC_T)(6));
+        case 3: return v < (ACC_T)(0) ? v * (ACC_T)slope : v;
         default: return v;
     }
 }
+
+
 
 // out[i] = act(a[i] + b[i]) for i < n. out may be a or b (in place).
-__kernel void add_f32_x8(__global const float* a, __global const float* b, __global float* out, int n, int act, float slope)
+__kernel void add_f32_x8(__global const DATA_T* a, __global const DATA_T* b, __global DATA_T* out, int n, int act, float slope)
 {
     const int i = (int)get_global_id(0) * 8;
     if (i >= n)
@@ -36,14 +39,14 @@ __kernel void add_f32_x8(__global const float* a, __global const float* b, __glo
 
     if (i + 8 <= n)
     {
-        float8 v = vload8(0, a + i) + vload8(0, b + i);
-        vstore8(activate8(v, act, slope), 0, out + i);
+        ACC8_T v = LOAD8(0, a + i) + LOAD8(0, b + i);
+        STORE8(activate8(v, act, slope), 0, out + i);
     }
     else
     {
         for (int j = i; j < n; j++)
         {
-            out[j] = activate1(a[j] + b[j], act, slope);
+            STORE1(activate1(LOAD1(j, a) + LOAD1(j, b), act, slope), j, out);
         }
     }
 }

@@ -1,36 +1,26 @@
-// Normalizations over the channels of each NHWC pixel, float32: local response normalization across
+// Normalizations over the channels of each NHWC pixel, float32 or half storage: local response normalization across
 // channels (AlexNet, GoogLeNet) and softmax (every classifier here). No local memory.
 //
 // The output may be a channel slice of a wider tensor: pixel p's channels start at out_offset + p·out_stride.
+// Storage is float or half (precision.h); the arithmetic is float either way (exp, pow and sums).
+
+#include "precision.h"
 
 // Lanes c .. c+3 of a pixel's C channels at p, zeros for the lanes outside [0, C).
-inline float4 load4_masked(const __global float* p, int c, int C)
+inline float4 load4_masked(const __global DATA_T* p, int c, int C)
 {
     if (c >= 0 && c + 4 <= C)
     {
-        return vload4(0, p + c);
+        return LOADF4(0, p + c);
     }
 
     return (float4)(
-        c >= 0 && c < C ? p[c] : 0.0f,
-        c + 1 >= 0 && c + 1 < C ? p[c + 1] : 0.0f,
-        c + 2 >= 0 && c + 2 < C ? p[c + 2] : 0.0f,
-        c + 3 >= 0 && c + 3 < C ? p[c + 3] : 0.0f);
+        c >= 0 && c < C ? LOADF1(c, p) : 0.0f,
+        c + 1 >= 0 && c + 1 < C ? LOADF1(c + 1, p) : 0.0f,
+        c + 2 >= 0 && c + 2 < C ? LOADF1(c + 2, p) : 0.0f,
+        c + 3 >= 0 && c + 3 < C ? LOADF1(c + 3, p) : 0.0f);
 }
 
-inline void store4(__global float* out, float4 v, int count)
-{
-    if (count >= 4)
-    {
-        vstore4(v, 0, out);
-    }
-    else
-    {
-        out[0] = v.s0;
-        if (count > 1) out[1] = v.s1;
-        if (count > 2) out[2] = v.s2;
-    }
-}
 
 // b[c] = a[c] · (bias + scale·Σ a[i]²)^-beta, i over c - before .. c + after that exist (scale = alpha / size).
 // A work-item takes 4 channels of one pixel: the window of each lane is the float4 window shifted by
@@ -38,8 +28,8 @@ inline void store4(__global float* out, float4 v, int count)
 // It reads channels other work-items write, so it never runs in place.
 // NDRange: x = channel block, y = pixel (over batch·H·W).
 __kernel void lrn_across_channels_c4(
-    __global const float* input,
-    __global float* output,
+    __global const DATA_T* input,
+    __global DATA_T* output,
     int C, int pixels, int out_stride, int out_offset, int blocks,
     int before, int after, float scale, float beta, float bias)
 {
@@ -51,7 +41,7 @@ __kernel void lrn_across_channels_c4(
     }
 
     const int c0 = cb * 4;
-    const __global float* x = input + (size_t)p * C;
+    const __global DATA_T* x = input + (size_t)p * C;
     float4 sum = (float4)(0.0f);
     for (int d = -before; d <= after; d++)
     {
@@ -61,15 +51,15 @@ __kernel void lrn_across_channels_c4(
 
     const float4 a = load4_masked(x, c0, C);
     const float4 b = a * pow(fma((float4)scale, sum, (float4)bias), (float4)(-beta));
-    store4(output + out_offset + (size_t)p * out_stride + c0, b, min(4, C - c0));
+    store_f4(output + out_offset + (size_t)p * out_stride + c0, b, min(4, C - c0));
 }
 
 // y[c] = exp(x[c] - max) / Σ exp(x[i] - max): subtracting the pixel's maximum keeps exp from overflowing.
 // A work-item owns a whole pixel (three passes over its channels: max, exp and sum, scale), so the output
 // may be the input. NDRange: x = pixel (over batch·H·W).
 __kernel void softmax_channels_c4(
-    __global const float* input,
-    __global float* output,
+    __global const DATA_T* input,
+    __global DATA_T* output,
     int C, int pixels, int out_stride, int out_offset)
 {
     const int p = (int)get_global_id(0);
@@ -78,19 +68,19 @@ __kernel void softmax_channels_c4(
         return;
     }
 
-    const __global float* x = input + (size_t)p * C;
-    __global float* y = output + out_offset + (size_t)p * out_stride;
+    const __global DATA_T* x = input + (size_t)p * C;
+    __global DATA_T* y = output + out_offset + (size_t)p * out_stride;
     float4 m4 = (float4)(-INFINITY);
     int c = 0;
     for (; c + 4 <= C; c += 4)
     {
-        m4 = fmax(m4, vload4(0, x + c));
+        m4 = fmax(m4, LOADF4(0, x + c));
     }
 
     float m = fmax(fmax(m4.s0, m4.s1), fmax(m4.s2, m4.s3));
     for (; c < C; c++)
     {
-        m = fmax(m, x[c]);
+        m = fmax(m, LOADF1(c, x));
     }
 
     // The exponentials are stored as they are summed, then scaled in place: x is read once more, not twice.
@@ -98,26 +88,26 @@ __kernel void softmax_channels_c4(
     float s = 0.0f;
     for (c = 0; c + 4 <= C; c += 4)
     {
-        const float4 e = exp(vload4(0, x + c) - m);
+        const float4 e = exp(LOADF4(0, x + c) - m);
         s4 += e;
-        vstore4(e, 0, y + c);
+        STOREF4(e, 0, y + c);
     }
 
     for (; c < C; c++)
     {
-        const float e = exp(x[c] - m);
+        const float e = exp(LOADF1(c, x) - m);
         s += e;
-        y[c] = e;
+        STOREF1(e, c, y);
     }
 
     const float inv = 1.0f / (s + (s4.s0 + s4.s1) + (s4.s2 + s4.s3));
     for (c = 0; c + 4 <= C; c += 4)
     {
-        vstore4(vload4(0, y + c) * inv, 0, y + c);
+        STOREF4(LOADF4(0, y + c) * inv, 0, y + c);
     }
 
     for (; c < C; c++)
     {
-        y[c] *= inv;
+        STOREF1(LOADF1(c, y) * inv, c, y);
     }
 }

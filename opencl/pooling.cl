@@ -1,4 +1,4 @@
-// Max, average and global average pooling, NHWC activations, float32.
+// Max, average and global average pooling, NHWC activations, float32 or half storage.
 //
 // NHWC keeps a pixel's channels contiguous, so a work-item takes 4 channels as one float4 (vload4) and
 // reduces its window into one float4 register: pooling moves far more bytes than it computes, so the
@@ -6,31 +6,12 @@
 // multiple of 4 leaves a last block whose loads and stores are partial (never past the pixel).
 //
 // The output may be a channel slice of a wider tensor: pixel p's channels start at out_offset + p·out_stride.
+// Storage is float or half (precision.h); the arithmetic is float either way (sums of many values).
+
+#include "precision.h"
 
 // count lanes from p (1..4), fill in the others.
-inline float4 load4(const __global float* p, int count, float fill)
-{
-    if (count >= 4)
-    {
-        return vload4(0, p);
-    }
 
-    return (float4)(p[0], count > 1 ? p[1] : fill, count > 2 ? p[2] : fill, fill);
-}
-
-inline void store4(__global float* out, float4 v, int count)
-{
-    if (count >= 4)
-    {
-        vstore4(v, 0, out);
-    }
-    else
-    {
-        out[0] = v.s0;
-        if (count > 1) out[1] = v.s1;
-        if (count > 2) out[2] = v.s2;
-    }
-}
 
 // Window rows/columns of output index o: real input [*first, *last) and the padded extent [*pfirst, *plast)
 // (ceil mode may run a window past the padding; those positions never count).
@@ -45,8 +26,8 @@ inline void window(int o, int S, int K, int P_before, int P_after, int size, int
 
 // NDRange: x = channel block, y = output column, z = image·OH + output row; rounded up, so items past the end return.
 __kernel void max_pool2d_nhwc_c4(
-    __global const float* input,
-    __global float* output,
+    __global const DATA_T* input,
+    __global DATA_T* output,
     int H, int W, int C, int OH, int OW, int out_stride, int out_offset,
     int KH, int KW, int SY, int SX, int PT, int PL, int PB, int PR,
     int blocks, int batch)
@@ -69,23 +50,23 @@ __kernel void max_pool2d_nhwc_c4(
 
     // Padded positions never win, so only real input is read; the descriptor guarantees one per window.
     float4 m = (float4)(-INFINITY);
-    const __global float* in_n = input + (size_t)n * H * W * C + c0;
+    const __global DATA_T* in_n = input + (size_t)n * H * W * C + c0;
     for (int iy = y0; iy < y1; iy++)
     {
-        const __global float* p = in_n + ((size_t)iy * W + x0) * C;
+        const __global DATA_T* p = in_n + ((size_t)iy * W + x0) * C;
         for (int ix = x0; ix < x1; ix++, p += C)
         {
-            m = fmax(m, load4(p, count, -INFINITY));
+            m = fmax(m, load_f4(p, count, -INFINITY));
         }
     }
 
-    store4(output + out_offset + ((size_t)row * OW + ox) * out_stride + c0, m, count);
+    store_f4(output + out_offset + ((size_t)row * OW + ox) * out_stride + c0, m, count);
 }
 
 // As max_pool2d_nhwc_c4; the divisor counts the padded positions of the window when include_pad, else the real ones.
 __kernel void avg_pool2d_nhwc_c4(
-    __global const float* input,
-    __global float* output,
+    __global const DATA_T* input,
+    __global DATA_T* output,
     int H, int W, int C, int OH, int OW, int out_stride, int out_offset,
     int KH, int KW, int SY, int SX, int PT, int PL, int PB, int PR,
     int blocks, int batch, int include_pad)
@@ -109,32 +90,32 @@ __kernel void avg_pool2d_nhwc_c4(
     // Two accumulators over alternate columns: independent adds for the pipeline.
     float4 s0 = (float4)(0.0f);
     float4 s1 = (float4)(0.0f);
-    const __global float* in_n = input + (size_t)n * H * W * C + c0;
+    const __global DATA_T* in_n = input + (size_t)n * H * W * C + c0;
     for (int iy = y0; iy < y1; iy++)
     {
-        const __global float* p = in_n + ((size_t)iy * W + x0) * C;
+        const __global DATA_T* p = in_n + ((size_t)iy * W + x0) * C;
         int ix = x0;
         for (; ix + 2 <= x1; ix += 2, p += 2 * C)
         {
-            s0 += load4(p, count, 0.0f);
-            s1 += load4(p + C, count, 0.0f);
+            s0 += load_f4(p, count, 0.0f);
+            s1 += load_f4(p + C, count, 0.0f);
         }
 
         if (ix < x1)
         {
-            s0 += load4(p, count, 0.0f);
+            s0 += load_f4(p, count, 0.0f);
         }
     }
 
     const int divisor = include_pad ? (py1 - py0) * (px1 - px0) : (y1 - y0) * (x1 - x0);
-    store4(output + out_offset + ((size_t)row * OW + ox) * out_stride + c0, (s0 + s1) / (float)divisor, count);
+    store_f4(output + out_offset + ((size_t)row * OW + ox) * out_stride + c0, (s0 + s1) / (float)divisor, count);
 }
 
 // Global average pooling: each image's H·W pixels averaged per channel into one output pixel.
 // NDRange: x = channel block, y = image. Four accumulators over consecutive pixels.
 __kernel void global_avg_pool_nhwc_c4(
-    __global const float* input,
-    __global float* output,
+    __global const DATA_T* input,
+    __global DATA_T* output,
     int HW, int C, int out_stride, int out_offset, int blocks, int batch)
 {
     const int cb = (int)get_global_id(0);
@@ -146,7 +127,7 @@ __kernel void global_avg_pool_nhwc_c4(
 
     const int c0 = cb * 4;
     const int count = min(4, C - c0);
-    const __global float* p = input + (size_t)n * HW * C + c0;
+    const __global DATA_T* p = input + (size_t)n * HW * C + c0;
     float4 s0 = (float4)(0.0f);
     float4 s1 = (float4)(0.0f);
     float4 s2 = (float4)(0.0f);
@@ -154,16 +135,16 @@ __kernel void global_avg_pool_nhwc_c4(
     int i = 0;
     for (; i + 4 <= HW; i += 4, p += 4 * C)
     {
-        s0 += load4(p, count, 0.0f);
-        s1 += load4(p + C, count, 0.0f);
-        s2 += load4(p + 2 * C, count, 0.0f);
-        s3 += load4(p + 3 * C, count, 0.0f);
+        s0 += load_f4(p, count, 0.0f);
+        s1 += load_f4(p + C, count, 0.0f);
+        s2 += load_f4(p + 2 * C, count, 0.0f);
+        s3 += load_f4(p + 3 * C, count, 0.0f);
     }
 
     for (; i < HW; i++, p += C)
     {
-        s0 += load4(p, count, 0.0f);
+        s0 += load_f4(p, count, 0.0f);
     }
 
-    store4(output + out_offset + (size_t)n * out_stride + c0, ((s0 + s1) + (s2 + s3)) / (float)HW, count);
+    store_f4(output + out_offset + (size_t)n * out_stride + c0, ((s0 + s1) + (s2 + s3)) / (float)HW, count);
 }

@@ -1,4 +1,4 @@
-// Winograd F(2x2, 3x3) convolution (Lavin and Gray 2016), NHWC activations, float32, stride 1, dilation 1,
+// Winograd F(2x2, 3x3) convolution (Lavin and Gray 2016), NHWC activations, float32 or half storage, stride 1, dilation 1,
 // groups 1, any padding: three kernels. The filter transform U = G·g·Gᵀ runs once on the host, in float64.
 //
 //   input transform   V[p][tile][ic] = (Bᵀ·d·B)[p] for the 4x4 input patch d of each 2x2 output tile
@@ -10,46 +10,20 @@
 // hold zeros, so the multiply needs no tail. No local memory. Items past the end return.
 //
 // Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], Aᵀ = [1 1 1 0; 0 1 -1 -1].
+//
+// Precision (precision.h): the input, the output, the transformed filters U and the bias are float or half storage;
+// the transforms, the products and the scratch V and M stay float (the transforms add and subtract up to 16 values,
+// which half would round at every step).
 
-inline float4 activate4(float4 v, int act, float slope)
-{
-    switch (act)
-    {
-        case 1: return fmax(v, (float4)0.0f);
-        case 2: return clamp(v, (float4)0.0f, (float4)6.0f);
-        case 3: return select(v, v * slope, v < (float4)0.0f);
-        default: return v;
-    }
-}
+#include "precision.h"
+
 
 // count lanes from p (1..4), zeros in the others.
-inline float4 load4(const __global float* p, int count)
-{
-    if (count >= 4)
-    {
-        return vload4(0, p);
-    }
 
-    return (float4)(p[0], count > 1 ? p[1] : 0.0f, count > 2 ? p[2] : 0.0f, 0.0f);
-}
-
-inline void store4(__global float* out, float4 v, int count)
-{
-    if (count >= 4)
-    {
-        vstore4(v, 0, out);
-    }
-    else
-    {
-        out[0] = v.s0;
-        if (count > 1) out[1] = v.s1;
-        if (count > 2) out[2] = v.s2;
-    }
-}
 
 // NDRange: x = input channel block, y = tile (over batch·TH·TW).
 __kernel void winograd_f2x3_input_transform_c4(
-    __global const float* input,
+    __global const DATA_T* input,
     __global float* V,
     int H, int W, int C, int TH, int TW, int PT, int PL, int blocks, int tiles)
 {
@@ -68,7 +42,7 @@ __kernel void winograd_f2x3_input_transform_c4(
     const int x0 = 2 * tx - PL;
     const int c0 = cb * 4;
     const int count = min(4, C - c0);
-    const __global float* in_n = input + (size_t)n * H * W * C + c0;
+    const __global DATA_T* in_n = input + (size_t)n * H * W * C + c0;
 
     // The patch, zeros outside the input (the padding, and past it where the last tile overhangs).
     float4 d[16];
@@ -78,7 +52,7 @@ __kernel void winograd_f2x3_input_transform_c4(
         for (int j = 0; j < 4; j++)
         {
             const int ix = x0 + j;
-            d[i * 4 + j] = iy >= 0 && iy < H && ix >= 0 && ix < W ? load4(in_n + ((size_t)iy * W + ix) * C, count) : (float4)(0.0f);
+            d[i * 4 + j] = iy >= 0 && iy < H && ix >= 0 && ix < W ? load_f4(in_n + ((size_t)iy * W + ix) * C, count, 0.0f) : (float4)(0.0f);
         }
     }
 
@@ -108,7 +82,7 @@ __kernel void winograd_f2x3_input_transform_c4(
 // Tiles past the last one repeat tile t0: computed, never stored.
 __kernel void winograd_f2x3_multiply_4x4(
     __global const float* V,
-    __global const float* U,
+    __global const DATA_T* U,
     __global float* M,
     int in_blocks, int out_blocks, int tiles)
 {
@@ -126,17 +100,17 @@ __kernel void winograd_f2x3_multiply_4x4(
     const __global float* x1 = vp + (size_t)min(t0 + 1, tiles - 1) * ICp;
     const __global float* x2 = vp + (size_t)min(t0 + 2, tiles - 1) * ICp;
     const __global float* x3 = vp + (size_t)min(t0 + 3, tiles - 1) * ICp;
-    const __global float* wp = U + ((size_t)p * out_blocks + ob) * ICp * 4;
+    const __global DATA_T* wp = U + ((size_t)p * out_blocks + ob) * ICp * 4;
     float4 acc0 = (float4)(0.0f);
     float4 acc1 = (float4)(0.0f);
     float4 acc2 = (float4)(0.0f);
     float4 acc3 = (float4)(0.0f);
     for (int c = 0; c < ICp; c += 4)
     {
-        const float4 w0 = vload4(0, wp);
-        const float4 w1 = vload4(1, wp);
-        const float4 w2 = vload4(2, wp);
-        const float4 w3 = vload4(3, wp);
+        const float4 w0 = LOADF4(0, wp);
+        const float4 w1 = LOADF4(1, wp);
+        const float4 w2 = LOADF4(2, wp);
+        const float4 w3 = LOADF4(3, wp);
         wp += 16;
         const float4 a0 = vload4(0, x0 + c);
         const float4 a1 = vload4(0, x1 + c);
@@ -172,8 +146,8 @@ __kernel void winograd_f2x3_multiply_4x4(
 // NDRange: x = output block, y = tile (over batch·TH·TW).
 __kernel void winograd_f2x3_output_transform_c4(
     __global const float* M,
-    __global const float* bias,
-    __global float* output,
+    __global const DATA_T* bias,
+    __global DATA_T* output,
     int OH, int OW, int OC, int out_stride, int out_offset, int TH, int TW, int blocks, int tiles,
     int act, float slope)
 {
@@ -200,7 +174,7 @@ __kernel void winograd_f2x3_output_transform_c4(
         s[1 * 4 + j] = m[1 * 4 + j] - m[2 * 4 + j] - m[3 * 4 + j];
     }
 
-    const float4 b = vload4(ob, bias);
+    const float4 b = LOADF4(ob, bias);
     const int n = t / (TH * TW);
     const int r = t - n * TH * TW;
     const int ty = r / TW;
@@ -214,11 +188,11 @@ __kernel void winograd_f2x3_output_transform_c4(
             break;
         }
 
-        __global float* out = output + out_offset + (((size_t)n * OH + oy) * OW + 2 * tx) * out_stride + ob * 4;
-        store4(out, activate4(s[i * 4 + 0] + s[i * 4 + 1] + s[i * 4 + 2] + b, act, slope), count);
+        __global DATA_T* out = output + out_offset + (((size_t)n * OH + oy) * OW + 2 * tx) * out_stride + ob * 4;
+        store_f4(out, activate_f4(s[i * 4 + 0] + s[i * 4 + 1] + s[i * 4 + 2] + b, act, slope), count);
         if (2 * tx + 1 < OW)
         {
-            store4(out + out_stride, activate4(s[i * 4 + 1] - s[i * 4 + 2] - s[i * 4 + 3] + b, act, slope), count);
+            store_f4(out + out_stride, activate_f4(s[i * 4 + 1] - s[i * 4 + 2] - s[i * 4 + 3] + b, act, slope), count);
         }
     }
 }

@@ -23,7 +23,7 @@ internal static class BenchConvCommand
     internal const int Seed = 20240611;
     private const int SampledPixels = 64;
 
-    private sealed record Settings(string Shape, string Algorithm, string? Isa, int Threads, string? Baseline, int MinTimeMs, bool Json, string Component);
+    private sealed record Settings(string Shape, string Algorithm, string? Isa, int Threads, string? Baseline, int MinTimeMs, bool Json, string Component, string Precision);
 
     public static Command Create(CliContext context)
     {
@@ -60,11 +60,16 @@ internal static class BenchConvCommand
             Description = "cpu, or opencl[:N] for OpenCL device N (default 0): the device kernel's time from profiling events, no baseline.",
             DefaultValueFactory = _ => "cpu",
         };
+        var precision = new Option<string>("--precision", "--cl-precision")
+        {
+            Description = "fp32; with --component opencl also fp16 (half storage: weights and activations in half, checked against the float64 reference) or int8 (opencl/conv_int8.cl, checked bit-exact against the CPU int8 layer).",
+            DefaultValueFactory = _ => "fp32",
+        };
         Option<bool> json = KernelsCommand.JsonOption();
 
         var command = new Command("conv", "Time one convolution layer (NHWC, random data) against oneDNN, or on an OpenCL device.")
         {
-            shape, algorithm, isa, threads, baseline, minTime, json, component,
+            shape, algorithm, isa, threads, baseline, minTime, json, component, precision,
         };
         command.SetAction(parse => Execute(context, new Settings(
             parse.GetValue(shape)!,
@@ -74,7 +79,8 @@ internal static class BenchConvCommand
             parse.GetValue(baseline),
             parse.GetValue(minTime),
             parse.GetValue(json),
-            parse.GetValue(component)!)));
+            parse.GetValue(component)!,
+            parse.GetValue(precision)!)));
         return command;
     }
 
@@ -94,7 +100,12 @@ internal static class BenchConvCommand
                 throw new UsageException($"--min-time-ms must not be negative, not {settings.MinTimeMs}.");
             }
 
-            return BenchConvOpenCL.Execute(context, d, device, settings.Algorithm, settings.MinTimeMs, settings.Json);
+            return BenchConvOpenCL.Execute(context, d, device, settings.Algorithm, settings.MinTimeMs, settings.Json, BenchConvOpenCL.ParsePrecision(settings.Precision));
+        }
+
+        if (!settings.Precision.Equals("fp32", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UsageException($"--precision {settings.Precision} applies to --component opencl[:N] only; on the CPU bench conv measures fp32 (bench gemm --precision int8 measures the CPU's int8 GEMM).");
         }
 
         IReadOnlyList<ConvolutionAlgorithm> candidates = SelectAlgorithms(settings.Algorithm, d);

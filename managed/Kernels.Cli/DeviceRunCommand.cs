@@ -8,6 +8,7 @@ using Kernels.Graph.Execution.OpenCL;
 using Kernels.Graph.IO;
 using Kernels.Graph.Onnx;
 using Kernels.Graph.Zoo;
+using Kernels.OpenCL.Runtime;
 using Spectre.Console;
 
 namespace Kernels.Cli;
@@ -27,13 +28,34 @@ internal static class DeviceRunCommand
         DefaultValueFactory = _ => "cpu",
     };
 
+    /// <summary>The <c>--cl-precision</c> option of <c>kernels run</c>: how the OpenCL executor stores tensors.</summary>
+    public static Option<string> ClPrecisionOption() => new("--cl-precision")
+    {
+        Description = "With --component opencl: fp32, or fp16 to store weights and activations in half on the device (half arithmetic where the device has cl_khr_fp16, float arithmetic otherwise); inputs and outputs stay float32.",
+        DefaultValueFactory = _ => "fp32",
+    };
+
+    /// <summary>Parses <c>--cl-precision</c>.</summary>
+    public static DevicePrecision ParseClPrecision(string text)
+    {
+        try
+        {
+            return DevicePrecisions.Parse(text);
+        }
+        catch (ArgumentException)
+        {
+            throw new UsageException($"unknown --cl-precision '{text}': expected fp32 or fp16.");
+        }
+    }
+
     /// <summary>
     /// Runs the network on the device <paramref name="componentText"/> names and returns the exit code; null when
     /// the component is the CPU, or the device cannot run it and was not demanded (the reason is written): the caller
     /// then runs it on the CPU.
     /// </summary>
     public static int? RunOnDevice(
-        CliContext context, string model, string componentText, bool int8, NpyArray? inputArray, string? inputPath, string? outputPath, int iterations, int warmup, bool profile, bool json)
+        CliContext context, string model, string componentText, bool int8, NpyArray? inputArray, string? inputPath, string? outputPath, int iterations, int warmup, bool profile, bool json,
+        DevicePrecision precision = DevicePrecision.Float32)
     {
         Component component;
         try
@@ -47,6 +69,11 @@ internal static class DeviceRunCommand
 
         if (component.Kind == ComponentKind.Cpu)
         {
+            if (precision != DevicePrecision.Float32)
+            {
+                throw new UsageException($"--cl-precision {precision.ToName()} applies to --component opencl[:N] only; the CPU runs fp32 (or int8 with --precision int8).");
+            }
+
             return null;
         }
 
@@ -65,7 +92,7 @@ internal static class DeviceRunCommand
         DeviceSession session;
         try
         {
-            session = ComponentSession.CreateOnDevice(graph, component.Device, new DeviceSessionOptions { Profile = profile });
+            session = ComponentSession.CreateOnDevice(graph, component.Device, new DeviceSessionOptions { Profile = profile, Precision = precision });
         }
         catch (Exception e) when (ComponentSession.IsDeviceFailure(e))
         {
@@ -122,7 +149,10 @@ internal static class DeviceRunCommand
             session.Name, component.ToString(), session.Device.Name, iterations, warmup, stats.MinMs, stats.MedianMs, stats.P90Ms, stats.MeanMs,
             stats.ImagesPerSecond(session.InputShape.N), session.PlanBuildTime.TotalMilliseconds, session.IntermediateBytes,
             session.InputShape.ToString(), session.OutputShape.ToString(), RunCommand.TopClass(outputs[0], session.OutputShape), outputPath,
-            layers, layers?.Sum(l => l.Milliseconds));
+            layers, layers?.Sum(l => l.Milliseconds))
+        {
+            Precision = session.Precision.ToName(),
+        };
         if (json)
         {
             context.Out.WriteLine(JsonSerializer.Serialize(report, DeviceCliJsonContext.Default.DeviceRunReport));
@@ -130,8 +160,8 @@ internal static class DeviceRunCommand
         }
 
         var summary = new Table();
-        summary.AddColumns("Network", "Component", "min ms", "median ms", "p90 ms", "images/s", "plan ms", "buffers MiB", "top-1 of image 0");
-        summary.AddRow(Markup.Escape(report.Model), Markup.Escape(device), $"{report.MinMs:0.00}", $"{report.MedianMs:0.00}", $"{report.P90Ms:0.00}",
+        summary.AddColumns("Network", "Component", "precision", "min ms", "median ms", "p90 ms", "images/s", "plan ms", "buffers MiB", "top-1 of image 0");
+        summary.AddRow(Markup.Escape(report.Model), Markup.Escape(device), report.Precision, $"{report.MinMs:0.00}", $"{report.MedianMs:0.00}", $"{report.P90Ms:0.00}",
             $"{report.ImagesPerSecond:0.0}", $"{report.PlanMs:0}", $"{report.IntermediateBytes / 1048576.0:0.0}", report.TopClass.ToString(System.Globalization.CultureInfo.InvariantCulture));
         context.Console.Write(summary);
         if (layers is not null)
@@ -160,7 +190,11 @@ internal static class DeviceRunCommand
 internal sealed record DeviceRunReport(
     string Model, string Component, string Device, int Iterations, int Warmup, double MinMs, double MedianMs, double P90Ms, double MeanMs,
     double ImagesPerSecond, double PlanMs, long IntermediateBytes, string InputShape, string OutputShape, int TopClass,
-    string? OutputFile, IReadOnlyList<LayerReport>? Layers, double? KernelMs);
+    string? OutputFile, IReadOnlyList<LayerReport>? Layers, double? KernelMs)
+{
+    /// <summary>The device storage precision, fp32 or fp16 (--cl-precision).</summary>
+    public string Precision { get; init; } = "fp32";
+}
 
 /// <summary>JSON of the OpenCL commands (as <see cref="CliJsonContext"/>: camelCase, indented, source-generated).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]

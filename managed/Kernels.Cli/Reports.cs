@@ -158,6 +158,7 @@ internal sealed record ConvBenchReport(
 /// <summary><c>bench conv --component opencl</c>: one device kernel, timed by the queue's profiling events.</summary>
 /// <param name="Component">"opencl:N".</param>
 /// <param name="Ms">Median device time of the kernel (profiling event start to end), without host transfers.</param>
+/// <param name="Gflops">GFLOP/s at the median (GOP/s for int8: two operations a multiply-add).</param>
 /// <param name="MaxRelativeError">Largest |device − reference| over the largest |reference| on sampled pixels.</param>
 internal sealed record ConvDeviceBenchReport(
     string Shape,
@@ -170,7 +171,20 @@ internal sealed record ConvDeviceBenchReport(
     double BestMs,
     int Repetitions,
     double Gflops,
-    double MaxRelativeError);
+    double MaxRelativeError)
+{
+    /// <summary>fp32, fp16 (half storage) or int8.</summary>
+    public string Precision { get; init; } = "fp32";
+
+    /// <summary>fp16: whether the device computed in half (cl_khr_fp16) rather than float.</summary>
+    public bool HalfArithmetic { get; init; }
+
+    /// <summary>int8: bytes that differ from the CPU int8 layer (always 0 in a report: a difference fails the command).</summary>
+    public int? MismatchedBytes { get; init; }
+
+    /// <summary>int8: whether the device has cl_arm_integer_dot_product_int8 (arm_dot) rather than the plain-int fallback.</summary>
+    public bool? IntegerDotProduct { get; init; }
+}
 
 /// <summary>One of our algorithms in a <c>bench conv</c> run.</summary>
 internal sealed record ConvCandidate(string Algorithm, string Kernel, double Ms, double BestMs, double Gflops);

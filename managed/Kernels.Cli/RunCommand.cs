@@ -29,9 +29,10 @@ internal static class RunCommand
         var precision = new PrecisionOptions();
         var plan = new Option<string?>("--quant-plan") { Description = "Run 8-bit with a plan from kernels tune-quant (its calibration and the layers it keeps float)." };
         Option<string> component = DeviceRunCommand.ComponentOption();
+        Option<string> clPrecision = DeviceRunCommand.ClPrecisionOption();
         var command = new Command("run", "Run a network: median and p90 latency, images/s, optionally per-layer times.")
         {
-            model, input, output, threads, iterations, warmup, profile, tune, json, component,
+            model, input, output, threads, iterations, warmup, profile, tune, json, component, clPrecision,
         };
         foreach (Option option in precision.All)
         {
@@ -42,13 +43,13 @@ internal static class RunCommand
         command.SetAction(parse => Execute(
             context, parse.GetValue(model)!, parse.GetValue(input), parse.GetValue(output), parse.GetValue(threads),
             parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(tune), parse.GetValue(json), precision.Read(parse), parse.GetValue(plan),
-            parse.GetValue(component)!));
+            parse.GetValue(component)!, DeviceRunCommand.ParseClPrecision(parse.GetValue(clPrecision)!)));
         return command;
     }
 
     private static int Execute(
         CliContext context, string model, string? inputPath, string? outputPath, int threads, int iterations, int warmup, bool profile, bool tune, bool json,
-        PrecisionOptions.Choice precision, string? planPath, string component)
+        PrecisionOptions.Choice precision, string? planPath, string component, Kernels.OpenCL.Runtime.DevicePrecision clPrecision)
     {
         (Kernels.Graph.Quantization.QuantizationTable Table, IReadOnlySet<string> FloatLayers)? plan = null;
         if (planPath is not null)
@@ -87,7 +88,7 @@ internal static class RunCommand
         }
 
         // --component opencl[:N]: on the device; null (cpu, or a device that cannot run it and was not demanded): here, on the CPU.
-        if (DeviceRunCommand.RunOnDevice(context, model, component, precision.Int8, inputArray, inputPath, outputPath, iterations, warmup, profile, json) is int exit)
+        if (DeviceRunCommand.RunOnDevice(context, model, component, precision.Int8, inputArray, inputPath, outputPath, iterations, warmup, profile, json, clPrecision) is int exit)
         {
             return exit;
         }

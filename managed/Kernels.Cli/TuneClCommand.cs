@@ -27,17 +27,19 @@ internal static class TuneClCommand
         };
         var device = new Option<int>("--device") { Description = "The OpenCL device index (see 'kernels devices').", DefaultValueFactory = _ => 0 };
         var file = new Option<string?>("--tuner-file") { Description = "The tuner file to update; default <cache>/opencl/tuner.json, the one sessions read." };
+        Option<string> precision = DeviceRunCommand.ClPrecisionOption();
         Option<bool> json = KernelsCommand.JsonOption();
         var command = new Command("tune-cl", "Tune the OpenCL local work sizes of a network's kernels on a device and save them in the tuner file.")
         {
-            model, mode, device, file, json,
+            model, mode, device, file, precision, json,
         };
         command.SetAction(parse => Execute(
-            context, parse.GetValue(model)!, parse.GetValue(mode)!, parse.GetValue(device), parse.GetValue(file), parse.GetValue(json)));
+            context, parse.GetValue(model)!, parse.GetValue(mode)!, parse.GetValue(device), parse.GetValue(file), parse.GetValue(json),
+            DeviceRunCommand.ParseClPrecision(parse.GetValue(precision)!)));
         return command;
     }
 
-    private static int Execute(CliContext context, string model, string modeText, int deviceIndex, string? file, bool json)
+    private static int Execute(CliContext context, string model, string modeText, int deviceIndex, string? file, bool json, DevicePrecision precision)
     {
         TunerMode mode = modeText.Trim().ToLowerInvariant() switch
         {
@@ -64,7 +66,7 @@ internal static class TuneClCommand
 
         // The first run tunes (each kernel's first launch of a configuration measures its candidates); the second,
         // profiled, runs every kernel at its chosen size.
-        using DeviceSession session = ComponentSession.CreateOnDevice(graph, deviceIndex, new DeviceSessionOptions { Tuner = tuner, Profile = true });
+        using DeviceSession session = ComponentSession.CreateOnDevice(graph, deviceIndex, new DeviceSessionOptions { Tuner = tuner, Profile = true, Precision = precision });
         TimeSpan tuning = System.Diagnostics.Stopwatch.GetElapsedTime(start);
         var inputs = session.InputShapes.Select((s, k) => (ReadOnlyMemory<float>)LatencyStats.RandomInput(s.ElementCount, seed: 1 + k)).ToArray();
         var outputs = session.OutputShapes.Select(s => (Memory<float>)new float[s.ElementCount]).ToArray();

@@ -14,12 +14,16 @@ public sealed class ChannelSliceCopy : IDisposable
     private readonly OpenCLContext _context;
     private readonly ClKernel _kernel;
 
-    public ChannelSliceCopy(OpenCLContext context)
+    public ChannelSliceCopy(OpenCLContext context, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
-        _kernel = context.GetProgram("copy").CreateKernel("copy_channels_nhwc_c4");
+        Precision = precision;
+        _kernel = context.GetProgram("copy", precision).CreateKernel("copy_channels_nhwc_c4");
     }
+
+    /// <summary>How the layer stores its tensors on the device; its buffers hold values of this precision.</summary>
+    public DevicePrecision Precision { get; }
 
     /// <summary>The OpenCL kernel function it runs.</summary>
     public string KernelName => _kernel.Name;
@@ -39,8 +43,8 @@ public sealed class ChannelSliceCopy : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         int srcStride = Stride(sourceStride, channels, nameof(sourceStride));
         int dstStride = Stride(destinationStride, channels, nameof(destinationStride));
-        OperatorChecks.Holds(source, ((long)(pixels - 1) * srcStride) + channels, sourceOffset, _kernel.Name, _context, nameof(source));
-        OperatorChecks.Holds(destination, ((long)(pixels - 1) * dstStride) + channels, destinationOffset, _kernel.Name, _context, nameof(destination));
+        OperatorChecks.Holds(source, ((long)(pixels - 1) * srcStride) + channels, sourceOffset, _kernel.Name, _context, nameof(source), Precision);
+        OperatorChecks.Holds(destination, ((long)(pixels - 1) * dstStride) + channels, destinationOffset, _kernel.Name, _context, nameof(destination), Precision);
         OperatorChecks.NotInPlace(source, destination, _kernel.Name, _context);
         int blocks = (channels + ChannelBlock - 1) / ChannelBlock;
         int i = 0;
@@ -53,7 +57,7 @@ public sealed class ChannelSliceCopy : IDisposable
 
         var global = new WorkSize(blocks, pixels);
         WorkSize local = _context.Tuner.Choose(
-            _context, _kernel, $"copy {channels} channels, strides {srcStride}→{dstStride}", global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
+            _context, _kernel, Precision.TunerConfiguration($"copy {channels} channels, strides {srcStride}→{dstStride}"), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

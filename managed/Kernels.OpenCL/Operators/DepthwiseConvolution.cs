@@ -19,7 +19,7 @@ public sealed class DepthwiseConvolution : IDeviceConvolution
     private readonly int _blocks;
 
     /// <exception cref="ArgumentException">The descriptor is invalid or not depthwise with multiplier 1.</exception>
-    public DepthwiseConvolution(OpenCLContext context, Conv2DDescriptor descriptor, ReadOnlySpan<float> weightsOhwi, ReadOnlySpan<float> bias)
+    public DepthwiseConvolution(OpenCLContext context, Conv2DDescriptor descriptor, ReadOnlySpan<float> weightsOhwi, ReadOnlySpan<float> bias, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -43,16 +43,18 @@ public sealed class DepthwiseConvolution : IDeviceConvolution
 
         _context = context;
         Descriptor = descriptor;
+        Precision = precision;
         _blocks = (descriptor.OutputChannels + ChannelBlock - 1) / ChannelBlock;
         (float[] packedWeights, float[] packedBias) = Pack(descriptor, weightsOhwi, bias, _blocks);
-        _kernel = context.GetProgram("conv_depthwise").CreateKernel("conv2d_depthwise_nhwc_4x4");
-        _weights = context.CreateBuffer((long)packedWeights.Length * sizeof(float), BufferAccess.ReadOnly);
-        _bias = context.CreateBuffer((long)packedBias.Length * sizeof(float), BufferAccess.ReadOnly);
-        _weights.Write<float>(packedWeights);
-        _bias.Write<float>(packedBias);
+        _kernel = context.GetProgram("conv_depthwise", precision).CreateKernel("conv2d_depthwise_nhwc_4x4");
+        _weights = DevicePrecisions.Upload(context, packedWeights, precision);
+        _bias = DevicePrecisions.Upload(context, packedBias, precision);
     }
 
     public Conv2DDescriptor Descriptor { get; }
+
+    /// <summary>How the layer stores its tensors on the device; its buffers hold values of this precision.</summary>
+    public DevicePrecision Precision { get; }
 
     /// <inheritdoc />
     public string KernelName => _kernel.Name;
@@ -69,12 +71,12 @@ public sealed class DepthwiseConvolution : IDeviceConvolution
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
         Conv2DDescriptor d = Descriptor;
-        if (input.Bytes < d.InputLength * sizeof(float))
+        if (input.Bytes < d.InputLength * Precision.ElementBytes())
         {
-            throw new ArgumentException($"The input buffer has {input.Bytes} bytes; {d} needs {d.InputLength * sizeof(float)} (conv2d_depthwise_nhwc_4x4 on {_context.Device.Name}).", nameof(input));
+            throw new ArgumentException($"The input buffer has {input.Bytes} bytes; {d} needs {d.InputLength * Precision.ElementBytes()} (conv2d_depthwise_nhwc_4x4 on {_context.Device.Name}).", nameof(input));
         }
 
-        OperatorChecks.Holds(output, d.OutputLength, outputOffset, "conv2d_depthwise_nhwc_4x4", _context, nameof(output));
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, "conv2d_depthwise_nhwc_4x4", _context, nameof(output), Precision);
 
         if (ReferenceEquals(input, output))
         {
@@ -99,7 +101,7 @@ public sealed class DepthwiseConvolution : IDeviceConvolution
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 8), Math.Min(global.Y, 4), Math.Min(global.Z, 2)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 8), Math.Min(global.Y, 4), Math.Min(global.Z, 2)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

@@ -25,7 +25,8 @@ public sealed class DeviceFullyConnected : IDisposable
     /// <param name="descriptor">The layer; validated here.</param>
     /// <param name="weights">OutputChannels·InputChannels floats, [N][K].</param>
     /// <param name="bias">OutputChannels floats, or empty for none.</param>
-    public DeviceFullyConnected(OpenCLContext context, FullyConnectedDescriptor descriptor, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+    /// <param name="precision">Storage on the device (opencl/precision.h); the weights and bias are converted here.</param>
+    public DeviceFullyConnected(OpenCLContext context, FullyConnectedDescriptor descriptor, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -41,17 +42,19 @@ public sealed class DeviceFullyConnected : IDisposable
         }
 
         _context = context;
+        Precision = precision;
         Descriptor = descriptor;
         _blocks = (descriptor.OutputChannels + OutputBlock - 1) / OutputBlock;
         (float[] packedWeights, float[] packedBias) = Pack(descriptor, weights, bias, _blocks);
-        _kernel = context.GetProgram("fully_connected").CreateKernel(descriptor.Batch == 1 ? "fully_connected_gemv_4" : "fully_connected_4x4");
-        _weights = context.CreateBuffer((long)packedWeights.Length * sizeof(float), BufferAccess.ReadOnly);
-        _bias = context.CreateBuffer((long)packedBias.Length * sizeof(float), BufferAccess.ReadOnly);
-        _weights.Write<float>(packedWeights);
-        _bias.Write<float>(packedBias);
+        _kernel = context.GetProgram("fully_connected", precision).CreateKernel(descriptor.Batch == 1 ? "fully_connected_gemv_4" : "fully_connected_4x4");
+        _weights = DevicePrecisions.Upload(context, packedWeights, precision);
+        _bias = DevicePrecisions.Upload(context, packedBias, precision);
     }
 
     public FullyConnectedDescriptor Descriptor { get; }
+
+    /// <summary>How the layer stores its tensors on the device; its buffers hold values of this precision.</summary>
+    public DevicePrecision Precision { get; }
 
     /// <summary>The OpenCL kernel function it runs.</summary>
     public string KernelName => _kernel.Name;
@@ -67,8 +70,8 @@ public sealed class DeviceFullyConnected : IDisposable
     public double Run(DeviceBuffer input, DeviceBuffer output, int outputOffset = 0, bool profile = false)
     {
         FullyConnectedDescriptor d = Descriptor;
-        OperatorChecks.Holds(input, d.InputLength, 0, _kernel.Name, _context, nameof(input));
-        OperatorChecks.Holds(output, d.OutputLength, outputOffset, _kernel.Name, _context, nameof(output));
+        OperatorChecks.Holds(input, d.InputLength, 0, _kernel.Name, _context, nameof(input), Precision);
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, _kernel.Name, _context, nameof(output), Precision);
         OperatorChecks.NotInPlace(input, output, _kernel.Name, _context);
         (int act, float slope) = ActivationCode.Of(d.Activation);
         int i = 0;
@@ -86,7 +89,7 @@ public sealed class DeviceFullyConnected : IDisposable
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 16), Math.Min(global.Y, 2)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 16), Math.Min(global.Y, 2)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

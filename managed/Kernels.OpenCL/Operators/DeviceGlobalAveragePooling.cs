@@ -15,18 +15,22 @@ public sealed class DeviceGlobalAveragePooling : IDisposable
     private readonly int _blocks;
 
     /// <exception cref="ArgumentException">The descriptor is invalid.</exception>
-    public DeviceGlobalAveragePooling(OpenCLContext context, GlobalAveragePoolDescriptor descriptor)
+    public DeviceGlobalAveragePooling(OpenCLContext context, GlobalAveragePoolDescriptor descriptor, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(descriptor);
         descriptor.Validate();
         _context = context;
+        Precision = precision;
         Descriptor = descriptor;
         _blocks = (descriptor.Channels + ChannelBlock - 1) / ChannelBlock;
-        _kernel = context.GetProgram("pooling").CreateKernel("global_avg_pool_nhwc_c4");
+        _kernel = context.GetProgram("pooling", precision).CreateKernel("global_avg_pool_nhwc_c4");
     }
 
     public GlobalAveragePoolDescriptor Descriptor { get; }
+
+    /// <summary>How the layer stores its tensors on the device; its buffers hold values of this precision.</summary>
+    public DevicePrecision Precision { get; }
 
     /// <summary>The OpenCL kernel function it runs.</summary>
     public string KernelName => _kernel.Name;
@@ -41,8 +45,8 @@ public sealed class DeviceGlobalAveragePooling : IDisposable
     public double Run(DeviceBuffer input, DeviceBuffer output, int outputOffset = 0, bool profile = false)
     {
         GlobalAveragePoolDescriptor d = Descriptor;
-        OperatorChecks.Holds(input, d.InputLength, 0, _kernel.Name, _context, nameof(input));
-        OperatorChecks.Holds(output, d.OutputLength, outputOffset, _kernel.Name, _context, nameof(output));
+        OperatorChecks.Holds(input, d.InputLength, 0, _kernel.Name, _context, nameof(input), Precision);
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, _kernel.Name, _context, nameof(output), Precision);
         OperatorChecks.NotInPlace(input, output, _kernel.Name, _context);
         int i = 0;
         _kernel.SetArgument(i++, input);
@@ -53,7 +57,7 @@ public sealed class DeviceGlobalAveragePooling : IDisposable
         }
 
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 16), 1));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 16), 1));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

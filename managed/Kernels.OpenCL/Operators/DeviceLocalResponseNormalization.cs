@@ -16,18 +16,22 @@ public sealed class DeviceLocalResponseNormalization : IDisposable
     private readonly int _blocks;
 
     /// <exception cref="ArgumentException">The descriptor is invalid.</exception>
-    public DeviceLocalResponseNormalization(OpenCLContext context, LrnDescriptor descriptor)
+    public DeviceLocalResponseNormalization(OpenCLContext context, LrnDescriptor descriptor, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(descriptor);
         descriptor.Validate();
         _context = context;
+        Precision = precision;
         Descriptor = descriptor;
         _blocks = (descriptor.Channels + ChannelBlock - 1) / ChannelBlock;
-        _kernel = context.GetProgram("normalization").CreateKernel("lrn_across_channels_c4");
+        _kernel = context.GetProgram("normalization", precision).CreateKernel("lrn_across_channels_c4");
     }
 
     public LrnDescriptor Descriptor { get; }
+
+    /// <summary>How the layer stores its tensors on the device; its buffers hold values of this precision.</summary>
+    public DevicePrecision Precision { get; }
 
     /// <summary>The OpenCL kernel function it runs.</summary>
     public string KernelName => _kernel.Name;
@@ -44,8 +48,8 @@ public sealed class DeviceLocalResponseNormalization : IDisposable
     public double Run(DeviceBuffer input, DeviceBuffer output, int outputOffset = 0, bool profile = false)
     {
         LrnDescriptor d = Descriptor;
-        OperatorChecks.Holds(input, d.InputLength, 0, _kernel.Name, _context, nameof(input));
-        OperatorChecks.Holds(output, d.OutputLength, outputOffset, _kernel.Name, _context, nameof(output));
+        OperatorChecks.Holds(input, d.InputLength, 0, _kernel.Name, _context, nameof(input), Precision);
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, _kernel.Name, _context, nameof(output), Precision);
         OperatorChecks.NotInPlace(input, output, _kernel.Name, _context);
         int i = 0;
         _kernel.SetArgument(i++, input);
@@ -59,7 +63,7 @@ public sealed class DeviceLocalResponseNormalization : IDisposable
         _kernel.SetArgument(i++, d.Beta);
         _kernel.SetArgument(i, d.Bias);
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

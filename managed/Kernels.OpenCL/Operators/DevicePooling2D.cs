@@ -16,18 +16,22 @@ public sealed class DevicePooling2D : IDisposable
     private readonly int _blocks;
 
     /// <exception cref="ArgumentException">The descriptor is invalid.</exception>
-    public DevicePooling2D(OpenCLContext context, Pool2DDescriptor descriptor)
+    public DevicePooling2D(OpenCLContext context, Pool2DDescriptor descriptor, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(descriptor);
         descriptor.Validate();
         _context = context;
+        Precision = precision;
         Descriptor = descriptor;
         _blocks = (descriptor.Channels + ChannelBlock - 1) / ChannelBlock;
-        _kernel = context.GetProgram("pooling").CreateKernel(descriptor.Kind == PoolingKind.Max ? "max_pool2d_nhwc_c4" : "avg_pool2d_nhwc_c4");
+        _kernel = context.GetProgram("pooling", precision).CreateKernel(descriptor.Kind == PoolingKind.Max ? "max_pool2d_nhwc_c4" : "avg_pool2d_nhwc_c4");
     }
 
     public Pool2DDescriptor Descriptor { get; }
+
+    /// <summary>How the layer stores its tensors on the device; its buffers hold values of this precision.</summary>
+    public DevicePrecision Precision { get; }
 
     /// <summary>The OpenCL kernel function it runs.</summary>
     public string KernelName => _kernel.Name;
@@ -43,8 +47,8 @@ public sealed class DevicePooling2D : IDisposable
     public double Run(DeviceBuffer input, DeviceBuffer output, int outputOffset = 0, bool profile = false)
     {
         Pool2DDescriptor d = Descriptor;
-        OperatorChecks.Holds(input, d.InputLength, 0, _kernel.Name, _context, nameof(input));
-        OperatorChecks.Holds(output, d.OutputLength, outputOffset, _kernel.Name, _context, nameof(output));
+        OperatorChecks.Holds(input, d.InputLength, 0, _kernel.Name, _context, nameof(input), Precision);
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, _kernel.Name, _context, nameof(output), Precision);
         OperatorChecks.NotInPlace(input, output, _kernel.Name, _context);
         int i = 0;
         _kernel.SetArgument(i++, input);
@@ -65,7 +69,7 @@ public sealed class DevicePooling2D : IDisposable
         }
 
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 4), Math.Min(global.Z, 4)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 4), Math.Min(global.Z, 4)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

@@ -14,17 +14,21 @@ public sealed class DeviceSoftmax : IDisposable
     private readonly ClKernel _kernel;
 
     /// <exception cref="ArgumentException">The descriptor is invalid.</exception>
-    public DeviceSoftmax(OpenCLContext context, SoftmaxDescriptor descriptor)
+    public DeviceSoftmax(OpenCLContext context, SoftmaxDescriptor descriptor, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(descriptor);
         descriptor.Validate();
         _context = context;
+        Precision = precision;
         Descriptor = descriptor;
-        _kernel = context.GetProgram("normalization").CreateKernel("softmax_channels_c4");
+        _kernel = context.GetProgram("normalization", precision).CreateKernel("softmax_channels_c4");
     }
 
     public SoftmaxDescriptor Descriptor { get; }
+
+    /// <summary>How the layer stores its tensors on the device; its buffers hold values of this precision.</summary>
+    public DevicePrecision Precision { get; }
 
     /// <summary>The OpenCL kernel function it runs.</summary>
     public string KernelName => _kernel.Name;
@@ -39,8 +43,8 @@ public sealed class DeviceSoftmax : IDisposable
     public double Run(DeviceBuffer input, DeviceBuffer output, int outputOffset = 0, bool profile = false)
     {
         SoftmaxDescriptor d = Descriptor;
-        OperatorChecks.Holds(input, d.InputLength, 0, _kernel.Name, _context, nameof(input));
-        OperatorChecks.Holds(output, d.OutputLength, outputOffset, _kernel.Name, _context, nameof(output));
+        OperatorChecks.Holds(input, d.InputLength, 0, _kernel.Name, _context, nameof(input), Precision);
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, _kernel.Name, _context, nameof(output), Precision);
         bool inPlace = ReferenceEquals(input, output);
         if (inPlace && (outputOffset != 0 || d.EffectiveOutputPixelStride != d.Channels))
         {
@@ -60,8 +64,8 @@ public sealed class DeviceSoftmax : IDisposable
         // Tuning runs the kernel several times, which an in-place softmax must not do.
         var fallback = new WorkSize(Math.Min(global.X, 16));
         WorkSize local = inPlace
-            ? _context.Tuner.Lookup(_context, _kernel, d.ToString(), global, fallback)
-            : _context.Tuner.Choose(_context, _kernel, d.ToString(), global, fallback);
+            ? _context.Tuner.Lookup(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, fallback)
+            : _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, fallback);
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

@@ -26,7 +26,8 @@ public sealed class DirectConvolution : IDeviceConvolution
     /// <param name="descriptor">The layer; validated here.</param>
     /// <param name="weightsOhwi">OutputChannels·KH·KW·(InputChannels/Groups) floats.</param>
     /// <param name="bias">OutputChannels floats, or empty for none.</param>
-    public DirectConvolution(OpenCLContext context, Conv2DDescriptor descriptor, ReadOnlySpan<float> weightsOhwi, ReadOnlySpan<float> bias)
+    /// <param name="precision">Storage on the device (opencl/precision.h); the weights and bias are converted here.</param>
+    public DirectConvolution(OpenCLContext context, Conv2DDescriptor descriptor, ReadOnlySpan<float> weightsOhwi, ReadOnlySpan<float> bias, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -43,16 +44,18 @@ public sealed class DirectConvolution : IDeviceConvolution
 
         _context = context;
         Descriptor = descriptor;
+        Precision = precision;
         _blocks = (descriptor.GroupOutputChannels + ChannelBlock - 1) / ChannelBlock;
         (float[] packedWeights, float[] packedBias) = Pack(descriptor, weightsOhwi, bias, _blocks);
-        _kernel = context.GetProgram("conv_direct").CreateKernel("conv2d_direct_nhwc_4x4");
-        _weights = context.CreateBuffer((long)packedWeights.Length * sizeof(float), BufferAccess.ReadOnly);
-        _bias = context.CreateBuffer((long)packedBias.Length * sizeof(float), BufferAccess.ReadOnly);
-        _weights.Write<float>(packedWeights);
-        _bias.Write<float>(packedBias);
+        _kernel = context.GetProgram("conv_direct", precision).CreateKernel("conv2d_direct_nhwc_4x4");
+        _weights = DevicePrecisions.Upload(context, packedWeights, precision);
+        _bias = DevicePrecisions.Upload(context, packedBias, precision);
     }
 
     public Conv2DDescriptor Descriptor { get; }
+
+    /// <summary>How the layer stores its tensors on the device; its buffers hold values of this precision.</summary>
+    public DevicePrecision Precision { get; }
 
     /// <inheritdoc />
     public string KernelName => _kernel.Name;
@@ -73,12 +76,12 @@ public sealed class DirectConvolution : IDeviceConvolution
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
         Conv2DDescriptor d = Descriptor;
-        if (input.Bytes < d.InputLength * sizeof(float))
+        if (input.Bytes < d.InputLength * Precision.ElementBytes())
         {
-            throw new ArgumentException($"The input buffer has {input.Bytes} bytes; {d} needs {d.InputLength * sizeof(float)} (conv2d_direct_nhwc_4x4 on {_context.Device.Name}).", nameof(input));
+            throw new ArgumentException($"The input buffer has {input.Bytes} bytes; {d} needs {d.InputLength * Precision.ElementBytes()} (conv2d_direct_nhwc_4x4 on {_context.Device.Name}).", nameof(input));
         }
 
-        OperatorChecks.Holds(output, d.OutputLength, outputOffset, "conv2d_direct_nhwc_4x4", _context, nameof(output));
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, "conv2d_direct_nhwc_4x4", _context, nameof(output), Precision);
 
         if (ReferenceEquals(input, output))
         {
@@ -103,7 +106,7 @@ public sealed class DirectConvolution : IDeviceConvolution
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 4), Math.Min(global.Z, 4)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 4), Math.Min(global.Z, 4)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

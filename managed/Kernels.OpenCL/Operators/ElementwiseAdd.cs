@@ -3,19 +3,23 @@ using Kernels.OpenCL.Runtime;
 
 namespace Kernels.OpenCL.Operators;
 
-/// <summary>out = act(a + b) on float32 buffers (opencl/elementwise.cl, 8 floats per work-item).</summary>
+/// <summary>out = act(a + b) on float32 or half-storage buffers (opencl/elementwise.cl, 8 values per work-item).</summary>
 public sealed class ElementwiseAdd : IDisposable
 {
     private const int PerItem = 8;
     private readonly OpenCLContext _context;
     private readonly ClKernel _kernel;
 
-    public ElementwiseAdd(OpenCLContext context)
+    public ElementwiseAdd(OpenCLContext context, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
-        _kernel = context.GetProgram("elementwise").CreateKernel("add_f32_x8");
+        Precision = precision;
+        _kernel = context.GetProgram("elementwise", precision).CreateKernel("add_f32_x8");
     }
+
+    /// <summary>How the layer stores its tensors on the device; its buffers hold values of this precision.</summary>
+    public DevicePrecision Precision { get; }
 
     /// <summary>The OpenCL kernel function it runs.</summary>
     public string KernelName => _kernel.Name;
@@ -31,12 +35,12 @@ public sealed class ElementwiseAdd : IDisposable
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         activation.Validate(nameof(activation));
-        long bytes = (long)count * sizeof(float);
+        long bytes = (long)count * Precision.ElementBytes();
         foreach (DeviceBuffer buffer in new[] { a, b, output })
         {
             if (buffer.Bytes < bytes)
             {
-                throw new ArgumentException($"A buffer of {buffer.Bytes} bytes is smaller than {count} floats (add_f32_x8 on {_context.Device.Name}).");
+                throw new ArgumentException($"A buffer of {buffer.Bytes} bytes is smaller than {count} values of {Precision.ToName()} (add_f32_x8 on {_context.Device.Name}).");
             }
         }
 
@@ -53,8 +57,8 @@ public sealed class ElementwiseAdd : IDisposable
         bool inPlace = ReferenceEquals(output, a) || ReferenceEquals(output, b);
         var fallback = new WorkSize(Math.Min(64, global.X));
         WorkSize local = inPlace
-            ? _context.Tuner.Lookup(_context, _kernel, "add", global, fallback)
-            : _context.Tuner.Choose(_context, _kernel, "add", global, fallback);
+            ? _context.Tuner.Lookup(_context, _kernel, Precision.TunerConfiguration("add"), global, fallback)
+            : _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration("add"), global, fallback);
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

@@ -8,6 +8,9 @@ public interface IDeviceConvolution : IDisposable
 {
     Conv2DDescriptor Descriptor { get; }
 
+    /// <summary>How the layer stores its tensors on the device (its input and output buffers hold values of this precision).</summary>
+    DevicePrecision Precision { get; }
+
     /// <summary>The OpenCL kernel function it runs, e.g. conv2d_direct_nhwc_4x4.</summary>
     string KernelName { get; }
 

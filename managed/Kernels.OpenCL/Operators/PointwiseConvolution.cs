@@ -17,7 +17,7 @@ public sealed class PointwiseConvolution : IDeviceConvolution
     private readonly int _blocks;
 
     /// <exception cref="ArgumentException">The descriptor is invalid or not a 1x1 convolution this kernel runs (<see cref="WhyNotApplicable"/>).</exception>
-    public PointwiseConvolution(OpenCLContext context, Conv2DDescriptor descriptor, ReadOnlySpan<float> weightsOhwi, ReadOnlySpan<float> bias)
+    public PointwiseConvolution(OpenCLContext context, Conv2DDescriptor descriptor, ReadOnlySpan<float> weightsOhwi, ReadOnlySpan<float> bias, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -39,16 +39,18 @@ public sealed class PointwiseConvolution : IDeviceConvolution
 
         _context = context;
         Descriptor = descriptor;
+        Precision = precision;
         _blocks = (descriptor.OutputChannels + DirectConvolution.ChannelBlock - 1) / DirectConvolution.ChannelBlock;
         (float[] packedWeights, float[] packedBias) = DirectConvolution.Pack(descriptor, weightsOhwi, bias, _blocks);
-        _kernel = context.GetProgram("conv_1x1").CreateKernel("conv2d_1x1_nhwc_4x4");
-        _weights = context.CreateBuffer((long)packedWeights.Length * sizeof(float), BufferAccess.ReadOnly);
-        _bias = context.CreateBuffer((long)packedBias.Length * sizeof(float), BufferAccess.ReadOnly);
-        _weights.Write<float>(packedWeights);
-        _bias.Write<float>(packedBias);
+        _kernel = context.GetProgram("conv_1x1", precision).CreateKernel("conv2d_1x1_nhwc_4x4");
+        _weights = DevicePrecisions.Upload(context, packedWeights, precision);
+        _bias = DevicePrecisions.Upload(context, packedBias, precision);
     }
 
     public Conv2DDescriptor Descriptor { get; }
+
+    /// <summary>How the layer stores its tensors on the device; its buffers hold values of this precision.</summary>
+    public DevicePrecision Precision { get; }
 
     /// <inheritdoc />
     public string KernelName => _kernel.Name;
@@ -84,12 +86,12 @@ public sealed class PointwiseConvolution : IDeviceConvolution
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
         Conv2DDescriptor d = Descriptor;
-        if (input.Bytes < d.InputLength * sizeof(float))
+        if (input.Bytes < d.InputLength * Precision.ElementBytes())
         {
-            throw new ArgumentException($"The input buffer has {input.Bytes} bytes; {d} needs {d.InputLength * sizeof(float)} (conv2d_1x1_nhwc_4x4 on {_context.Device.Name}).", nameof(input));
+            throw new ArgumentException($"The input buffer has {input.Bytes} bytes; {d} needs {d.InputLength * Precision.ElementBytes()} (conv2d_1x1_nhwc_4x4 on {_context.Device.Name}).", nameof(input));
         }
 
-        OperatorChecks.Holds(output, d.OutputLength, outputOffset, "conv2d_1x1_nhwc_4x4", _context, nameof(output));
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, "conv2d_1x1_nhwc_4x4", _context, nameof(output), Precision);
 
         if (ReferenceEquals(input, output))
         {
@@ -113,7 +115,7 @@ public sealed class PointwiseConvolution : IDeviceConvolution
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;
-        WorkSize local = _context.Tuner.Choose(_context, _kernel, d.ToString(), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
+        WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 4), Math.Min(global.Y, 16)));
         return _context.Enqueue(_kernel, global, local, profile);
     }
 

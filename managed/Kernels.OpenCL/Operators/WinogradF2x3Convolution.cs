@@ -28,7 +28,7 @@ public sealed class WinogradF2x3Convolution : IDeviceConvolution
     private readonly int _outBlocks;
 
     /// <exception cref="ArgumentException">The descriptor is invalid or not one this algorithm runs (<see cref="WhyNotApplicable"/>).</exception>
-    public WinogradF2x3Convolution(OpenCLContext context, Conv2DDescriptor descriptor, ReadOnlySpan<float> weightsOhwi, ReadOnlySpan<float> bias)
+    public WinogradF2x3Convolution(OpenCLContext context, Conv2DDescriptor descriptor, ReadOnlySpan<float> weightsOhwi, ReadOnlySpan<float> bias, DevicePrecision precision = DevicePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -50,22 +50,24 @@ public sealed class WinogradF2x3Convolution : IDeviceConvolution
 
         _context = context;
         Descriptor = descriptor;
+        Precision = precision;
         _inBlocks = (descriptor.InputChannels + ChannelBlock - 1) / ChannelBlock;
         _outBlocks = (descriptor.OutputChannels + ChannelBlock - 1) / ChannelBlock;
         (float[] filters, float[] packedBias) = Pack(descriptor, weightsOhwi, bias, _inBlocks, _outBlocks);
-        ClProgram program = context.GetProgram("winograd_f2x3");
+        ClProgram program = context.GetProgram("winograd_f2x3", precision);
         _input = program.CreateKernel("winograd_f2x3_input_transform_c4");
         _multiply = program.CreateKernel("winograd_f2x3_multiply_4x4");
         _output = program.CreateKernel("winograd_f2x3_output_transform_c4");
-        _filters = context.CreateBuffer((long)filters.Length * sizeof(float), BufferAccess.ReadOnly);
-        _bias = context.CreateBuffer((long)packedBias.Length * sizeof(float), BufferAccess.ReadOnly);
-        _filters.Write<float>(filters);
-        _bias.Write<float>(packedBias);
+        _filters = DevicePrecisions.Upload(context, filters, precision);
+        _bias = DevicePrecisions.Upload(context, packedBias, precision);
         _transformedInput = context.CreateBuffer((long)Positions * Tiles * _inBlocks * ChannelBlock * sizeof(float));
         _products = context.CreateBuffer((long)Positions * Tiles * _outBlocks * ChannelBlock * sizeof(float));
     }
 
     public Conv2DDescriptor Descriptor { get; }
+
+    /// <summary>How the layer stores its tensors on the device; its buffers hold values of this precision.</summary>
+    public DevicePrecision Precision { get; }
 
     /// <inheritdoc />
     public string KernelName => "winograd_f2x3";
@@ -105,8 +107,8 @@ public sealed class WinogradF2x3Convolution : IDeviceConvolution
     public double Run(DeviceBuffer input, DeviceBuffer output, int outputOffset = 0, bool profile = false)
     {
         Conv2DDescriptor d = Descriptor;
-        OperatorChecks.Holds(input, d.InputLength, 0, KernelName, _context, nameof(input));
-        OperatorChecks.Holds(output, d.OutputLength, outputOffset, KernelName, _context, nameof(output));
+        OperatorChecks.Holds(input, d.InputLength, 0, KernelName, _context, nameof(input), Precision);
+        OperatorChecks.Holds(output, d.OutputLength, outputOffset, KernelName, _context, nameof(output), Precision);
         if (ReferenceEquals(input, output))
         {
             throw new ArgumentException($"A convolution cannot run in place ({KernelName} on {_context.Device.Name}).", nameof(output));
@@ -141,7 +143,7 @@ public sealed class WinogradF2x3Convolution : IDeviceConvolution
         _output.SetArgument(i, slope);
 
         // Each kernel only reads its own scratch input, so tuning (which reruns a kernel) is safe for all three.
-        string configuration = d.ToString();
+        string configuration = Precision.TunerConfiguration(d.ToString());
         var inputGlobal = new WorkSize(_inBlocks, tiles);
         var multiplyGlobal = new WorkSize(_outBlocks, (tiles + TileBlock - 1) / TileBlock, Positions);
         var outputGlobal = new WorkSize(_outBlocks, tiles);

@@ -74,6 +74,13 @@ public sealed unsafe class OpenCLContext : IDisposable
     /// <summary>The program built from the embedded source opencl/<paramref name="name"/>.cl (from the binary cache when it is warm); built once per context.</summary>
     public ClProgram GetProgram(string name) => GetProgram(name, ProgramSources.Get(name));
 
+    /// <summary>
+    /// The program built from opencl/<paramref name="name"/>.cl for <paramref name="precision"/>: <see cref="BuildOptions"/>
+    /// plus <see cref="DevicePrecisions.BuildOptions"/> (so a Float16 program is a separate cache entry); built once per context.
+    /// </summary>
+    public ClProgram GetProgram(string name, DevicePrecision precision) =>
+        GetProgram(name, ProgramSources.Get(name), precision.BuildOptions(Device));
+
     /// <summary>The program built from <paramref name="source"/> with <see cref="BuildOptions"/> (plus <paramref name="extraOptions"/>); built once per context.</summary>
     public ClProgram GetProgram(string name, string source, string? extraOptions = null)
     {

@@ -162,6 +162,7 @@ public sealed class OpenCLRuntimeTests(OpenCLFixture fixture) : IClassFixture<Op
         string[] onDisk = Directory.GetFiles(dir, "*.cl").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToArray()!;
         Assert.NotEmpty(onDisk);
         Assert.Equal(onDisk, ProgramSources.Names);
-        Assert.Equal(File.ReadAllText(Path.Combine(dir, "conv_direct.cl")), ProgramSources.Get("conv_direct"));
+        Assert.Equal(File.ReadAllText(Path.Combine(dir, "elementwise.cl")).Replace("#include \"precision.h\"\n", File.ReadAllText(Path.Combine(dir, "precision.h")) + "\n", StringComparison.Ordinal), ProgramSources.Get("elementwise"));
+        Assert.Equal(File.ReadAllText(Path.Combine(dir, "conv_int8.cl")), ProgramSources.Get("conv_int8"));
     }
 }

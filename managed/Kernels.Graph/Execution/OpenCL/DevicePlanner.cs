@@ -25,7 +25,7 @@ internal sealed record DevicePlan(
 /// Plans a <see cref="NetworkGraph"/> for one OpenCL device: the CPU executor's rewrites (<see cref="PlanGraph"/>),
 /// one device operator per remaining node, concat inputs written straight into their channel slice where the
 /// producer takes an output offset and pixel stride (else copied there by <see cref="ChannelSliceCopy"/>), constants
-/// uploaded once, and intermediate tensors in whole device buffers reused by liveness (the operators read their input
+/// uploaded once (in the session's <see cref="DevicePrecision"/>, as every tensor), and intermediate tensors in whole device buffers reused by liveness (the operators read their input
 /// from a buffer's start, so one arena with offsets would need sub-buffers, whose alignment rules vary by device).
 /// </summary>
 internal static class DevicePlanner
@@ -94,19 +94,21 @@ internal static class DevicePlanner
             }
         }
 
-        (Dictionary<Value, int> slotOf, List<long> slotBytes) = AssignSlots(lifetimes);
+        DevicePrecision precision = options.Precision;
+        int elementBytes = precision.ElementBytes();
+        (Dictionary<Value, int> slotOf, List<long> slotBytes) = AssignSlots(lifetimes, elementBytes);
         var owned = new List<IDisposable>();
         var steps = new List<DeviceStep>(executed.Count);
         try
         {
-            DeviceBuffer Allocate(long floats)
+            DeviceBuffer Allocate(long elements)
             {
-                DeviceBuffer b = context.CreateBuffer(Math.Max(floats, 1) * sizeof(float));
+                DeviceBuffer b = context.CreateBuffer(Math.Max(elements, 1) * elementBytes);
                 owned.Add(b);
                 return b;
             }
 
-            DeviceBuffer[] slots = slotBytes.Select(b => Allocate(b / sizeof(float))).ToArray();
+            DeviceBuffer[] slots = slotBytes.Select(b => Allocate(b / elementBytes)).ToArray();
             DeviceBuffer[] inputBuffers = inputs.Select(v => Allocate(v.Shape.ElementCount)).ToArray();
             var buffers = new Dictionary<Value, DeviceBuffer>(ReferenceEqualityComparer.Instance);
             for (int i = 0; i < inputs.Length; i++)
@@ -124,7 +126,7 @@ internal static class DevicePlanner
                 }
 
                 DeviceBuffer b = Allocate(values.Length);
-                b.Write<float>(values);
+                b.WriteFloats(values, precision);
                 buffers[c.Output] = b;
             }
 
@@ -147,7 +149,7 @@ internal static class DevicePlanner
                 return (buffers[p.Root], p.ChannelOffset, p.PixelStride);
             }
 
-            var shared = new SharedOperators(context, owned);
+            var shared = new SharedOperators(context, owned, precision);
             foreach (PlanNode n in executed)
             {
                 steps.Add(CreateStep(n, context, options, shared, Where));
@@ -155,7 +157,7 @@ internal static class DevicePlanner
 
             return new DevicePlan(
                 steps.ToArray(), inputBuffers, outputs.Select(v => buffers[v]).ToArray(), owned,
-                slotBytes.Sum(), lifetimes.Keys.Sum(v => v.Shape.ElementCount * sizeof(float)), slots.Length,
+                slotBytes.Sum(), lifetimes.Keys.Sum(v => v.Shape.ElementCount * elementBytes), slots.Length,
                 removed, folded, fused, inPlace.Count, copied);
         }
         catch
@@ -225,14 +227,14 @@ internal static class DevicePlanner
 
     // Tensors in order of first use each take a buffer whose last tensor is dead by then (the smallest that fits, else
     // the largest, grown), or a new one: the buffers are the most tensors live at once, sized by their largest tenant.
-    private static (Dictionary<Value, int> SlotOf, List<long> SlotBytes) AssignSlots(Dictionary<Value, (int First, int Last)> lifetimes)
+    private static (Dictionary<Value, int> SlotOf, List<long> SlotBytes) AssignSlots(Dictionary<Value, (int First, int Last)> lifetimes, int elementBytes)
     {
         var slotOf = new Dictionary<Value, int>(ReferenceEqualityComparer.Instance);
         var bytes = new List<long>();
         var freeAfter = new List<int>();
         foreach ((Value v, (int first, int last)) in lifetimes.OrderBy(e => e.Value.First).ThenByDescending(e => e.Key.Shape.ElementCount))
         {
-            long need = v.Shape.ElementCount * sizeof(float);
+            long need = v.Shape.ElementCount * elementBytes;
             int best = -1;
             for (int s = 0; s < bytes.Count; s++)
             {
@@ -288,7 +290,7 @@ internal static class DevicePlanner
                 case OperatorKind.FullyConnected:
                 {
                     var d = (FullyConnectedDescriptor)n.Attributes! with { OutputStride = stride };
-                    var fc = new DeviceFullyConnected(context, d, n.Weights!, n.Bias);
+                    var fc = new DeviceFullyConnected(context, d, n.Weights!, n.Bias, options.Precision);
                     DeviceBuffer x = X(0);
                     return new DeviceStep(Info(fc.KernelName, 2.0 * d.Batch * d.InputChannels * d.OutputChannels), p => fc.Run(x, y, offset, p), fc);
                 }
@@ -296,7 +298,7 @@ internal static class DevicePlanner
                 case OperatorKind.MaxPool or OperatorKind.AveragePool:
                 {
                     var d = (Pool2DDescriptor)n.Attributes! with { OutputPixelStride = stride };
-                    var pool = new DevicePooling2D(context, d);
+                    var pool = new DevicePooling2D(context, d, options.Precision);
                     DeviceBuffer x = X(0);
                     return new DeviceStep(Info(pool.KernelName, (double)outShape.ElementCount * d.KernelHeight * d.KernelWidth), p => pool.Run(x, y, offset, p), pool);
                 }
@@ -304,7 +306,7 @@ internal static class DevicePlanner
                 case OperatorKind.GlobalAveragePool:
                 {
                     var d = (GlobalAveragePoolDescriptor)n.Attributes! with { OutputPixelStride = stride };
-                    var gap = new DeviceGlobalAveragePooling(context, d);
+                    var gap = new DeviceGlobalAveragePooling(context, d, options.Precision);
                     DeviceBuffer x = X(0);
                     return new DeviceStep(Info(gap.KernelName, inShape.ElementCount), p => gap.Run(x, y, offset, p), gap);
                 }
@@ -312,7 +314,7 @@ internal static class DevicePlanner
                 case OperatorKind.Lrn:
                 {
                     var d = (LrnDescriptor)n.Attributes! with { OutputPixelStride = stride };
-                    var lrn = new DeviceLocalResponseNormalization(context, d);
+                    var lrn = new DeviceLocalResponseNormalization(context, d, options.Precision);
                     DeviceBuffer x = X(0);
                     return new DeviceStep(Info(lrn.KernelName, (double)inShape.ElementCount * (d.Size + 3)), p => lrn.Run(x, y, offset, p), lrn);
                 }
@@ -320,7 +322,7 @@ internal static class DevicePlanner
                 case OperatorKind.Softmax:
                 {
                     var d = (SoftmaxDescriptor)n.Attributes! with { OutputPixelStride = stride };
-                    var softmax = new DeviceSoftmax(context, d);
+                    var softmax = new DeviceSoftmax(context, d, options.Precision);
                     DeviceBuffer x = X(0);
                     return new DeviceStep(Info(softmax.KernelName, 3.0 * inShape.ElementCount), p => softmax.Run(x, y, offset, p), softmax);
                 }
@@ -373,31 +375,31 @@ internal static class DevicePlanner
     {
         if (d.IsDepthwise)
         {
-            return new DepthwiseConvolution(context, d, weights, bias);
+            return new DepthwiseConvolution(context, d, weights, bias, options.Precision);
         }
 
         if (PointwiseConvolution.WhyNotApplicable(d) is null)
         {
-            return new PointwiseConvolution(context, d, weights, bias);
+            return new PointwiseConvolution(context, d, weights, bias, options.Precision);
         }
 
         if (options.Winograd && d.InputChannels >= DeviceSessionOptions.WinogradMinimumChannels && WinogradF2x3Convolution.WhyNotApplicable(d) is null)
         {
-            return new WinogradF2x3Convolution(context, d, weights, bias);
+            return new WinogradF2x3Convolution(context, d, weights, bias, options.Precision);
         }
 
-        return new DirectConvolution(context, d, weights, bias);
+        return new DirectConvolution(context, d, weights, bias, options.Precision);
     }
 
     // One add and one copy operator per session: they keep no per-layer state, only their kernel object.
-    private sealed class SharedOperators(OpenCLContext context, List<IDisposable> owned)
+    private sealed class SharedOperators(OpenCLContext context, List<IDisposable> owned, DevicePrecision precision)
     {
         private ElementwiseAdd? _add;
         private ChannelSliceCopy? _copy;
 
-        public ElementwiseAdd Add => _add ??= Own(new ElementwiseAdd(context));
+        public ElementwiseAdd Add => _add ??= Own(new ElementwiseAdd(context, precision));
 
-        public ChannelSliceCopy Copy => _copy ??= Own(new ChannelSliceCopy(context));
+        public ChannelSliceCopy Copy => _copy ??= Own(new ChannelSliceCopy(context, precision));
 
         private T Own<T>(T operation)
             where T : IDisposable

@@ -16,6 +16,13 @@ public sealed record DeviceSessionOptions
     /// <summary>Runs 3x3 stride-1 convolutions of at least <see cref="WinogradMinimumChannels"/> input channels by Winograd F(2x2, 3x3); false: all by the direct kernel.</summary>
     public bool Winograd { get; init; } = true;
 
+    /// <summary>
+    /// How tensors are stored on the device: Float32, or Float16 (half storage; half arithmetic in the convolutions,
+    /// fully connected and add only where the device has cl_khr_fp16). The session converts weights when it plans and
+    /// the inputs and outputs at each run; callers always pass floats.
+    /// </summary>
+    public DevicePrecision Precision { get; init; } = DevicePrecision.Float32;
+
     /// <summary>For a session that makes its own context: the program binary cache (default: the cache folder's opencl/programs).</summary>
     public ProgramCache? ProgramCache { get; init; }
 
@@ -40,6 +47,10 @@ public sealed class DeviceSession : IDisposable
     private readonly IReadOnlyList<IDisposable> _owned;
     private readonly bool _profile;
     private readonly double[] _milliseconds;
+
+    // Float16: the half images of the inputs and outputs, converted at the borders without allocating per run.
+    private readonly Half[][] _inputHalves;
+    private readonly Half[][] _outputHalves;
     private long _profiledRuns;
     private bool _disposed;
 
@@ -56,6 +67,10 @@ public sealed class DeviceSession : IDisposable
         _owned = plan.Owned;
         _profile = options.Profile;
         _milliseconds = new double[_steps.Length];
+        Precision = options.Precision;
+        bool half = Precision == DevicePrecision.Float16;
+        _inputHalves = graph.Inputs.Select(v => half ? new Half[v.Shape.ElementCount] : []).ToArray();
+        _outputHalves = graph.Outputs.Select(v => half ? new Half[v.Shape.ElementCount] : []).ToArray();
         Name = graph.Name;
         InputShapes = graph.Inputs.Select(v => v.Shape).ToArray();
         OutputShapes = graph.Outputs.Select(v => v.Shape).ToArray();
@@ -107,6 +122,9 @@ public sealed class DeviceSession : IDisposable
 
     /// <summary>The device every layer runs on.</summary>
     public OpenCLDevice Device => _context.Device;
+
+    /// <summary>How the tensors are stored on the device (<see cref="DeviceSessionOptions.Precision"/>).</summary>
+    public DevicePrecision Precision { get; }
 
     /// <summary>The context (its tuner holds the local sizes chosen while planning and running).</summary>
     public OpenCLContext Context => _context;
@@ -202,9 +220,9 @@ public sealed class DeviceSession : IDisposable
 
         CheckLength(input.Length, 0, input: true);
         CheckLength(output.Length, 0, input: false);
-        _inputs[0].Write(input);
+        WriteInput(0, input);
         RunSteps();
-        _outputs[0].Read(output);
+        ReadOutput(0, output);
     }
 
     /// <summary>Runs the network on all its inputs (NHWC, in <see cref="InputNames"/> order) into all its outputs.</summary>
@@ -232,13 +250,13 @@ public sealed class DeviceSession : IDisposable
 
         for (int i = 0; i < inputs.Length; i++)
         {
-            _inputs[i].Write(inputs[i].Span);
+            WriteInput(i, inputs[i].Span);
         }
 
         RunSteps();
         for (int k = 0; k < outputs.Length; k++)
         {
-            _outputs[k].Read(outputs[k].Span);
+            ReadOutput(k, outputs[k].Span);
         }
     }
 
@@ -293,6 +311,39 @@ public sealed class DeviceSession : IDisposable
         }
 
         _profiledRuns++;
+    }
+
+    private void WriteInput(int index, ReadOnlySpan<float> values)
+    {
+        if (Precision == DevicePrecision.Float32)
+        {
+            _inputs[index].Write(values);
+            return;
+        }
+
+        Half[] halves = _inputHalves[index];
+        for (int i = 0; i < halves.Length; i++)
+        {
+            halves[i] = (Half)values[i];
+        }
+
+        _inputs[index].Write<Half>(halves);
+    }
+
+    private void ReadOutput(int index, Span<float> values)
+    {
+        if (Precision == DevicePrecision.Float32)
+        {
+            _outputs[index].Read(values);
+            return;
+        }
+
+        Half[] halves = _outputHalves[index];
+        _outputs[index].Read<Half>(halves);
+        for (int i = 0; i < halves.Length; i++)
+        {
+            values[i] = (float)halves[i];
+        }
     }
 
     private void CheckLength(int length, int index, bool input)
