@@ -213,30 +213,6 @@ public sealed unsafe class QuantizedGemm
         }
     }
 
-    /// <summary>Splits the tile grid among workers: tilesM × tilesN = workers, the split with the smallest largest share (ties: split M).</summary>
-    internal static void SplitGrid(int mPanels, int nPanels, int workers, out int tilesM, out int tilesN)
-    {
-        tilesM = 1;
-        tilesN = 1;
-        long best = long.MaxValue;
-        for (int tn = 1; tn <= workers; tn++)
-        {
-            if (workers % tn != 0)
-            {
-                continue;
-            }
-
-            int tm = workers / tn;
-            long share = (long)((mPanels + tm - 1) / tm) * ((nPanels + tn - 1) / tn);
-            if (share < best || (share == best && tm > tilesM))
-            {
-                best = share;
-                tilesM = tm;
-                tilesN = tn;
-            }
-        }
-    }
-
     /// <summary>One call's work: each worker owns a rectangle of C tiles (a static 2-D split).</summary>
     private struct Work : IParallelWork
     {
@@ -254,7 +230,7 @@ public sealed unsafe class QuantizedGemm
         {
             int mPanels = (M + MR - 1) / MR;
             int nPanels = (N + NR - 1) / NR;
-            SplitGrid(mPanels, nPanels, workerCount, out int tilesM, out int tilesN);
+            TileGrid.Split(mPanels, nPanels, workerCount, out int tilesM, out int tilesN);
             if (worker >= tilesM * tilesN)
             {
                 return;

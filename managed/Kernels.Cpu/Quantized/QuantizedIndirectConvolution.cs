@@ -322,7 +322,7 @@ internal sealed unsafe class QuantizedIndirectConvolution : QuantizedConvolution
             int n = d.GroupOutputChannels;
             int mPanels = (pixels + MR - 1) / MR;
             int nPanels = (n + NR - 1) / NR;
-            QuantizedGemm.SplitGrid(mPanels, nPanels, workerCount, out int tilesM, out int tilesN);
+            TileGrid.Split(mPanels, nPanels, workerCount, out int tilesM, out int tilesN);
             if (worker >= tilesM * tilesN)
             {
                 return;

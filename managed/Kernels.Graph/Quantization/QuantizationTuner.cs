@@ -311,7 +311,8 @@ public static class QuantizationTuner
         return (times[runs / 2], session.Profile);
     }
 
-    private static double Cosine(float[] a, float[] b)
+    /// <summary>Cosine similarity in float64 (1 when both are zero, 0 when only one is).</summary>
+    internal static double Cosine(float[] a, float[] b)
     {
         double dot = 0, na = 0, nb = 0;
         for (int i = 0; i < a.Length; i++)

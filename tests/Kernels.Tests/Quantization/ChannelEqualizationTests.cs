@@ -16,18 +16,6 @@ namespace Kernels.Tests.Quantization;
 /// </summary>
 public sealed class ChannelEqualizationTests(ITestOutputHelper output)
 {
-    private static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-
-        return dot / Math.Sqrt(na * nb);
-    }
 
     private static float[] Input(int seed, long count)
     {
@@ -63,7 +51,7 @@ public sealed class ChannelEqualizationTests(ITestOutputHelper output)
         using var fp32Equalized = InferenceSession.Create(equalized, new InferenceOptions());
         float[] x = Input(99, 800);
         float[] expected = fp32.Run(x);
-        Assert.True(Cosine(expected, fp32Equalized.Run(x)) > 1 - 1e-9);
+        Assert.True(QuantizationTuner.Cosine(expected, fp32Equalized.Run(x)) > 1 - 1e-9);
 
         QuantizationTable plain = Calibrator.Calibrate(graph, samples);
         QuantizationTable table = Calibrator.Calibrate(graph, samples, equalization: 1.0);
@@ -71,7 +59,7 @@ public sealed class ChannelEqualizationTests(ITestOutputHelper output)
         Assert.Equal(scales["dw"], table.Equalization["dw"]);
         using var int8 = InferenceSession.Create(graph, new InferenceOptions { Quantization = plain });
         using var int8Equalized = InferenceSession.Create(graph, new InferenceOptions { Quantization = table });
-        double before = Cosine(expected, int8.Run(x)), after = Cosine(expected, int8Equalized.Run(x));
+        double before = QuantizationTuner.Cosine(expected, int8.Run(x)), after = QuantizationTuner.Cosine(expected, int8Equalized.Run(x));
         output.WriteLine($"cosine without equalization {before:F5}, with {after:F5}");
         Assert.True(after >= 0.999, $"equalized cosine {after:F5}");
         Assert.True(1 - after < (1 - before) / 4, $"equalization should cut the error: {before:F5} → {after:F5}");
@@ -138,7 +126,7 @@ public sealed class ChannelEqualizationTests(ITestOutputHelper output)
             float[][] expected = Run(fp32, images[i]), actual = Run(int8, images[i]);
             for (int k = 0; k < expected.Length; k++)
             {
-                double cosine = Cosine(expected[k], actual[k]);
+                double cosine = QuantizationTuner.Cosine(expected[k], actual[k]);
                 output.WriteLine($"{Path.GetFileName(photos[i])} output {k}: cosine {cosine:F5}");
                 worst = Math.Min(worst, cosine);
             }

@@ -99,24 +99,12 @@ public sealed class QuantizationTunerTests : IDisposable
             float[][] a = [new float[4 * 144], new float[6 * 144]], r = [new float[4 * 144], new float[6 * 144]];
             session.Run([v], a.Select(o => (Memory<float>)o).ToArray());
             reference.Run([v], r.Select(o => (Memory<float>)o).ToArray());
-            return Enumerable.Range(0, 2).Max(k => 1 - Cosine(a[k], r[k]));
+            return Enumerable.Range(0, 2).Max(k => 1 - QuantizationTuner.Cosine(a[k], r[k]));
         });
         Assert.Equal(expected, plan.Error, 1e-9);
         Assert.True(plan.Error <= 0.5);
     }
 
-    private static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-
-        return dot / Math.Sqrt(na * nb);
-    }
 
     [Fact]
     public void BadBudgetAndBadPlanFilesAreRejected()

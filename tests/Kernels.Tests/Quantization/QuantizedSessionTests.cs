@@ -35,18 +35,6 @@ public sealed class QuantizedSessionTests(ITestOutputHelper output)
         return new NetworkGraph(g.Name, g.Inputs, [softmax.Inputs[0]], g.Nodes.Where(n => !ReferenceEquals(n, softmax)).ToList());
     }
 
-    private static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-
-        return dot / Math.Sqrt(na * nb);
-    }
 
     [Theory]
     [MemberData(nameof(ZooNames))]
@@ -66,7 +54,7 @@ public sealed class QuantizedSessionTests(ITestOutputHelper output)
         {
             float[] x = Image(size, 200 + s);
             float[] expected = fp32.Run(x), actual = int8.Run(x);
-            double cosine = Cosine(expected, actual);
+            double cosine = QuantizationTuner.Cosine(expected, actual);
             output.WriteLine($"{name}: image {s}, cosine {cosine:F5}, {int8.QuantizedLayers} of {int8.LayerCount} steps 8-bit, {convolutions} convolutions");
             Assert.True(cosine >= 0.99, $"{name}: cosine {cosine:F5} between int8 and fp32 logits");
         }
@@ -118,15 +106,8 @@ public sealed class QdqRoundTripTests : IDisposable
         float[] x = Enumerable.Range(0, (int)fp32.InputShape.ElementCount).Select(_ => (float)rng.NextDouble()).ToArray();
         float[] expected = fp32.Run(x), actual = int8.Run(model.Inputs[0].ToInternal(model.Inputs[0].IsOnnxOrder ? x : ToNchw(x, fp32.InputShape)));
         actual = model.Outputs[0].ToOnnx(actual);
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            dot += (double)expected[i] * actual[i];
-            na += (double)expected[i] * expected[i];
-            nb += (double)actual[i] * actual[i];
-        }
-
-        Assert.True(dot / Math.Sqrt(na * nb) >= 0.99, $"cosine {dot / Math.Sqrt(na * nb):F5}");
+        double cosine = QuantizationTuner.Cosine(expected, actual);
+        Assert.True(cosine >= 0.99, $"cosine {cosine:F5}");
         Assert.Equal(2, Kernels.Cli.Program.Run(["quantize", "squeezenet", "--out", path, "--method", "median"], stdout, stderr));
     }
 
@@ -181,16 +162,8 @@ public sealed class ConcatWithZerosTests
         {
             using var mixed = InferenceSession.Create(graph, new InferenceOptions { Quantization = table, FloatLayers = floats.ToHashSet() });
             Assert.True(mixed.QuantizedLayers > 0);
-            float[] c = mixed.Run(Input(3));
-            double dot = 0, na = 0, nc = 0;
-            for (int i = 0; i < a.Length; i++)
-            {
-                dot += (double)a[i] * c[i];
-                na += (double)a[i] * a[i];
-                nc += (double)c[i] * c[i];
-            }
-
-            Assert.True(dot / Math.Sqrt(na * nc) >= 0.999, $"float layers {string.Join(",", floats)}: cosine {dot / Math.Sqrt(na * nc):F5}");
+            double cosine = QuantizationTuner.Cosine(a, mixed.Run(Input(3)));
+            Assert.True(cosine >= 0.999, $"float layers {string.Join(",", floats)}: cosine {cosine:F5}");
         }
     }
 
@@ -216,16 +189,9 @@ public sealed class ConcatWithZerosTests
         using var int8 = InferenceSession.Create(graph, new InferenceOptions { Quantization = table });
         using var fp32 = InferenceSession.Create(graph, new InferenceOptions());
         Assert.True(int8.QuantizedLayers >= 3, $"{int8.QuantizedLayers} layers 8-bit");
-        float[] a = fp32.Run(Input(3)), c = int8.Run(Input(3));
-        double dot = 0, na = 0, nc = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * c[i];
-            na += (double)a[i] * a[i];
-            nc += (double)c[i] * c[i];
-        }
+        double cosine = QuantizationTuner.Cosine(fp32.Run(Input(3)), int8.Run(Input(3)));
 
         // With the zeros' placeholder scale of 1 joined in, the relu's [0, ~0.4] range would be one or two steps.
-        Assert.True(dot / Math.Sqrt(na * nc) >= 0.999, $"cosine {dot / Math.Sqrt(na * nc):F5}");
+        Assert.True(cosine >= 0.999, $"cosine {cosine:F5}");
     }
 }
