@@ -15,6 +15,7 @@ namespace Kernels.Cli;
 /// <c>kernels bench conv</c>: one convolution layer (NHWC, random data) with our algorithms against
 /// oneDNN in the same run. 'auto' and 'winograd' measure every candidate and report the fastest;
 /// the oneDNN baseline likewise measures its auto, direct and Winograd algorithm kinds and takes the fastest.
+/// <c>--precision int8</c> times the int8 layer against our fastest fp32 layer instead (<see cref="BenchConvInt8"/>).
 /// </summary>
 internal static class BenchConvCommand
 {
@@ -62,7 +63,7 @@ internal static class BenchConvCommand
         };
         var precision = new Option<string>("--precision", "--cl-precision")
         {
-            Description = "fp32; with --component opencl also fp16 (half storage: weights and activations in half, checked against the float64 reference) or int8 (opencl/conv_int8.cl, checked bit-exact against the CPU int8 layer).",
+            Description = "fp32 or int8 (on the CPU: the int8 layer timed against our fastest fp32 layer, checked in output steps against the float64 reference); with --component opencl also fp16 (half storage: weights and activations in half, checked against the float64 reference), and int8 there is opencl/conv_int8.cl, checked bit-exact against the CPU int8 layer.",
             DefaultValueFactory = _ => "fp32",
         };
         Option<bool> json = KernelsCommand.JsonOption();
@@ -103,9 +104,12 @@ internal static class BenchConvCommand
             return BenchConvOpenCL.Execute(context, d, device, settings.Algorithm, settings.MinTimeMs, settings.Json, BenchConvOpenCL.ParsePrecision(settings.Precision));
         }
 
-        if (!settings.Precision.Equals("fp32", StringComparison.OrdinalIgnoreCase))
+        switch (BenchConvOpenCL.ParsePrecision(settings.Precision))
         {
-            throw new UsageException($"--precision {settings.Precision} applies to --component opencl[:N] only; on the CPU bench conv measures fp32 (bench gemm --precision int8 measures the CPU's int8 GEMM).");
+            case "fp16":
+                throw new UsageException($"--precision {settings.Precision} applies to --component opencl[:N] only; on the CPU bench conv measures fp32 or int8.");
+            case "int8":
+                return BenchConvInt8.Execute(context, topology, d, settings.Algorithm, settings.Isa, settings.Threads, settings.Baseline, settings.MinTimeMs, settings.Json);
         }
 
         IReadOnlyList<ConvolutionAlgorithm> candidates = SelectAlgorithms(settings.Algorithm, d);
@@ -280,7 +284,7 @@ internal static class BenchConvCommand
         }
     }
 
-    private static IReadOnlyList<ConvolutionAlgorithm> SelectAlgorithms(string name, Conv2DDescriptor d)
+    internal static IReadOnlyList<ConvolutionAlgorithm> SelectAlgorithms(string name, Conv2DDescriptor d)
     {
         IReadOnlyList<ConvolutionAlgorithm> named;
         try
@@ -303,7 +307,7 @@ internal static class BenchConvCommand
         return applicable;
     }
 
-    private static KernelIsa SelectIsa(string? name)
+    internal static KernelIsa SelectIsa(string? name)
     {
         if (name is null)
         {

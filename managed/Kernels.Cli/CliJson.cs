@@ -11,6 +11,7 @@ namespace Kernels.Cli;
 [JsonSerializable(typeof(Int8GemmBenchReport))]
 [JsonSerializable(typeof(ConvBenchReport))]
 [JsonSerializable(typeof(ConvDeviceBenchReport))]
+[JsonSerializable(typeof(ConvInt8BenchReport))]
 [JsonSerializable(typeof(IReadOnlyList<ModelBenchReport>))]
 [JsonSerializable(typeof(RunReport))]
 [JsonSerializable(typeof(TuneQuantReport))]

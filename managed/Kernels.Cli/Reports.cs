@@ -186,6 +186,47 @@ internal sealed record ConvDeviceBenchReport(
     public bool? IntegerDotProduct { get; init; }
 }
 
+/// <summary><c>bench conv --precision int8</c> on the CPU: the int8 layer against our own fp32 layer in the same interleaved run.</summary>
+/// <param name="Flops">2·OH·OW·OC·KH·KW·IC/groups: the same count in integer operations for int8.</param>
+/// <param name="Precision">"int8".</param>
+/// <param name="Algorithm">The int8 layer's name (qu8-conv-…), which chooses its own algorithm.</param>
+/// <param name="Ms">Median milliseconds per call of the int8 layer (uint8 in, uint8 out).</param>
+/// <param name="Gops">Flops / Ms in 10⁹ integer operations per second.</param>
+/// <param name="Baseline">"fp32": our own fp32 layer, the fastest of auto's candidates.</param>
+/// <param name="BaselineAlgorithm">The fastest fp32 candidate, whose times are <paramref name="BaselineMs"/> and <paramref name="BaselineGflops"/>.</param>
+/// <param name="Ratio">BaselineMs / Ms: above 1 means int8 is faster than fp32.</param>
+/// <param name="BaselineCandidates">Every fp32 candidate measured.</param>
+/// <param name="MaxErrorSteps">Largest |dequantized int8 output − float64 reference| on sampled pixels, in output quantization steps.</param>
+/// <param name="MaxErrorBoundSteps">The bound the largest error had to meet (weight rounding worst case + one step); any value beyond its bound fails the command.</param>
+/// <param name="BaselineMaxRelativeError">Largest |fp32 − reference| over the largest |reference| on sampled pixels, over the fp32 candidates.</param>
+internal sealed record ConvInt8BenchReport(
+    string Shape,
+    double Flops,
+    string Precision,
+    string Algorithm,
+    string Isa,
+    int Threads,
+    IReadOnlyList<int> Cores,
+    bool Pinned,
+    double Ms,
+    double BestMs,
+    int Repetitions,
+    double Gops,
+    float InputScale,
+    int InputZeroPoint,
+    float OutputScale,
+    int OutputZeroPoint,
+    string Baseline,
+    string BaselineAlgorithm,
+    string BaselineKernel,
+    double BaselineMs,
+    double BaselineGflops,
+    double Ratio,
+    IReadOnlyList<ConvCandidate> BaselineCandidates,
+    double MaxErrorSteps,
+    double MaxErrorBoundSteps,
+    double BaselineMaxRelativeError);
+
 /// <summary>One of our algorithms in a <c>bench conv</c> run.</summary>
 internal sealed record ConvCandidate(string Algorithm, string Kernel, double Ms, double BestMs, double Gflops);
 

@@ -162,4 +162,99 @@ public sealed class BenchConvTests
         Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.Contains(why, stderr);
     }
+
+    [Theory]
+    [InlineData("9x7x8,3x3,8,1,1")]
+    [InlineData("23x23x3,3x3,16,2,0")] // a first layer: three input channels, stride 2
+    public void Int8_Json_ReportsTheInt8LayerAgainstTheFastestFp32Layer(string shape)
+    {
+        JsonElement root = RunJson("bench", "conv", "--shape", shape, "--precision", "int8", "--min-time-ms", "20", "--json");
+
+        var d = Conv2DDescriptor.Parse(shape);
+        Assert.Equal(d.ToString(), root.GetProperty("shape").GetString());
+        Assert.Equal("int8", root.GetProperty("precision").GetString());
+        Assert.StartsWith("qu8-conv-", root.GetProperty("algorithm").GetString());
+        Assert.Equal(KernelIsas.Best.ToName(), root.GetProperty("isa").GetString());
+        double ms = root.GetProperty("ms").GetDouble();
+        Assert.True(ms > 0);
+        Assert.Equal(d.Flops / ms / 1e6, root.GetProperty("gops").GetDouble(), 9);
+
+        // The baseline is our own fp32 layer: the fastest of every candidate auto measures.
+        Assert.Equal("fp32", root.GetProperty("baseline").GetString());
+        string[] expected = Convolutions.ApplicableAlgorithms(d).Select(a => a.ToName()).Order().ToArray();
+        JsonElement[] candidates = root.GetProperty("baselineCandidates").EnumerateArray().ToArray();
+        Assert.Equal(expected, candidates.Select(c => c.GetProperty("algorithm").GetString()).Order().ToArray());
+        JsonElement fastest = candidates.MinBy(c => c.GetProperty("ms").GetDouble());
+        Assert.Equal(fastest.GetProperty("algorithm").GetString(), root.GetProperty("baselineAlgorithm").GetString());
+        double baselineMs = root.GetProperty("baselineMs").GetDouble();
+        Assert.Equal(fastest.GetProperty("ms").GetDouble(), baselineMs);
+        Assert.Equal(baselineMs / ms, root.GetProperty("ratio").GetDouble(), 12); // above 1: int8 is faster
+        Assert.True(root.GetProperty("baselineMaxRelativeError").GetDouble() <= 1e-3);
+
+        double steps = root.GetProperty("maxErrorSteps").GetDouble();
+        Assert.InRange(steps, 0, 2);
+        Assert.True(steps <= root.GetProperty("maxErrorBoundSteps").GetDouble());
+        Assert.True(root.GetProperty("outputScale").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Int8_Depthwise_RunsTheInt8DepthwiseLayer()
+    {
+        JsonElement root = RunJson("bench", "conv", "--shape", "10x9x16,3x3,16,1,1,16", "--precision", "int8", "--min-time-ms", "10", "--json");
+
+        Assert.StartsWith("qu8-dwconv-", root.GetProperty("algorithm").GetString());
+        Assert.InRange(root.GetProperty("maxErrorSteps").GetDouble(), 0, 2);
+    }
+
+    [Fact]
+    public void Int8_Table_ShowsBothLayersAndTheRatioLine()
+    {
+        var (exitCode, stdout, stderr) = Run("bench", "conv", "--shape", Tiny, "--precision", "int8", "--min-time-ms", "10");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("qu8-conv-", stdout);
+        Assert.Contains("f32-conv-", stdout);
+        Assert.Contains("fp32 baseline", stdout);
+        Assert.Contains("ratio fp32-", stdout);
+        Assert.Contains("output steps", stdout);
+    }
+
+    [Theory]
+    [InlineData("--algorithm", "im2col", "--algorithm")]
+    [InlineData("--algorithm", "winograd", "--algorithm")]
+    [InlineData("--baseline", "onednn", "--baseline onednn")]
+    [InlineData("--baseline", "mkl", "--baseline")]
+    [InlineData("--isa", "sse2", "--isa")]
+    [InlineData("--threads", "0", "--threads")]
+    [InlineData("--min-time-ms", "-1", "--min-time-ms")]
+    [InlineData("--shape", "9x7x8,3x3,8,1,1,3", "--shape")]
+    public void Int8_BadInput_IsOneLineWithExitCode2(string option, string value, string named)
+    {
+        string[] args = option == "--shape"
+            ? ["bench", "conv", "--shape", value, "--precision", "int8", "--json"]
+            : ["bench", "conv", "--shape", Tiny, "--precision", "int8", option, value, "--json"];
+
+        var (exitCode, stdout, stderr) = Run(args);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal(string.Empty, stdout);
+        string line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("kernels: error: ", line);
+        Assert.Contains(named, line);
+        Assert.DoesNotContain("Exception", line);
+    }
+
+    [Theory]
+    [InlineData("fp16", "--component opencl")]
+    [InlineData("int4", "--precision")]
+    public void CpuPrecision_OtherThanFp32OrInt8_IsUsageError(string precision, string named)
+    {
+        var (exitCode, stdout, stderr) = Run("bench", "conv", "--shape", Tiny, "--precision", precision, "--json");
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal(string.Empty, stdout);
+        string line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("kernels: error: ", line);
+        Assert.Contains(named, line);
+    }
 }

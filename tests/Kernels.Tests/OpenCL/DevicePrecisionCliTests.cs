@@ -77,7 +77,7 @@ public sealed class DevicePrecisionCliTests : IDisposable
     }
 
     [Theory]
-    [InlineData("applies to --component opencl[:N] only", "bench", "conv", "--shape", "9x7x8,3x3,8,1,1", "--precision", "int8")]
+    [InlineData("applies to --component opencl[:N] only", "bench", "conv", "--shape", "9x7x8,3x3,8,1,1", "--precision", "fp16")]
     [InlineData("unknown --precision 'fp8'", "bench", "conv", "--shape", "9x7x8,3x3,8,1,1", "--component", "opencl", "--precision", "fp8")]
     [InlineData("has no int8 OpenCL kernel", "bench", "conv", "--shape", "9x7x8,3x3,8,1,1", "--component", "opencl", "--precision", "int8", "--algorithm", "winograd")]
     [InlineData("applies to --component opencl[:N] only", "run", "squeezenet", "--cl-precision", "fp16")]
