@@ -112,8 +112,8 @@ public sealed unsafe class DepthwiseConvolutionKernel : ConvolutionKernel
     /// <summary>Floats per vector of the ISA's depthwise kernels.</summary>
     internal static int VectorWidth(KernelIsa isa) => isa switch
     {
-        KernelIsa.Avx512 => DepthwiseAvx512.Width,
-        KernelIsa.Avx2 => DepthwiseAvx2.Width,
+        KernelIsa.Avx512 => DepthwiseVector<Avx512Lanes>.Width,
+        KernelIsa.Avx2 => DepthwiseVector<Avx2Lanes>.Width,
         _ => DepthwiseAdvSimd.Width,
     };
 
@@ -162,28 +162,28 @@ public sealed unsafe class DepthwiseConvolutionKernel : ConvolutionKernel
             switch (Variant, Isa)
             {
                 case (DepthwiseVariant.Conv3x3Stride1, KernelIsa.Avx512):
-                    DepthwiseAvx512.Row3x3S1(in g, image, zero, weights, bias, row, oy);
+                    DepthwiseVector<Avx512Lanes>.Row3x3S1(in g, image, zero, weights, bias, row, oy);
                     break;
                 case (DepthwiseVariant.Conv3x3Stride1, KernelIsa.Avx2):
-                    DepthwiseAvx2.Row3x3S1(in g, image, zero, weights, bias, row, oy);
+                    DepthwiseVector<Avx2Lanes>.Row3x3S1(in g, image, zero, weights, bias, row, oy);
                     break;
                 case (DepthwiseVariant.Conv3x3Stride1, _):
                     DepthwiseAdvSimd.Row3x3S1(in g, image, zero, weights, bias, row, oy);
                     break;
                 case (DepthwiseVariant.Conv3x3Stride2, KernelIsa.Avx512):
-                    DepthwiseAvx512.Row3x3S2(in g, image, zero, weights, bias, row, oy);
+                    DepthwiseVector<Avx512Lanes>.Row3x3S2(in g, image, zero, weights, bias, row, oy);
                     break;
                 case (DepthwiseVariant.Conv3x3Stride2, KernelIsa.Avx2):
-                    DepthwiseAvx2.Row3x3S2(in g, image, zero, weights, bias, row, oy);
+                    DepthwiseVector<Avx2Lanes>.Row3x3S2(in g, image, zero, weights, bias, row, oy);
                     break;
                 case (DepthwiseVariant.Conv3x3Stride2, _):
                     DepthwiseAdvSimd.Row3x3S2(in g, image, zero, weights, bias, row, oy);
                     break;
                 case (DepthwiseVariant.General, KernelIsa.Avx512):
-                    DepthwiseAvx512.RowGeneral(in g, image, weights, bias, row, oy);
+                    DepthwiseVector<Avx512Lanes>.RowGeneral(in g, image, weights, bias, row, oy);
                     break;
                 case (DepthwiseVariant.General, KernelIsa.Avx2):
-                    DepthwiseAvx2.RowGeneral(in g, image, weights, bias, row, oy);
+                    DepthwiseVector<Avx2Lanes>.RowGeneral(in g, image, weights, bias, row, oy);
                     break;
                 case (DepthwiseVariant.General, _):
                     DepthwiseAdvSimd.RowGeneral(in g, image, weights, bias, row, oy);

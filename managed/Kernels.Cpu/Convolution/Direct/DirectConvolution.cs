@@ -84,8 +84,8 @@ public sealed unsafe class DirectConvolutionKernel : ConvolutionKernel
     /// <summary>Output channels per block (two vectors) of the ISA's kernel.</summary>
     internal static int BlockWidth(KernelIsa isa) => isa switch
     {
-        KernelIsa.Avx512 => DirectAvx512.Block,
-        KernelIsa.Avx2 => DirectAvx2.Block,
+        KernelIsa.Avx512 => DirectVector<Avx512Lanes>.Block,
+        KernelIsa.Avx2 => DirectVector<Avx2Lanes>.Block,
         _ => DirectAdvSimd.Block,
     };
 
@@ -137,10 +137,10 @@ public sealed unsafe class DirectConvolutionKernel : ConvolutionKernel
             switch (Isa)
             {
                 case KernelIsa.Avx512:
-                    DirectAvx512.Row(in g, image, weights, bias, row, oy, kyBegin, kyEnd);
+                    DirectVector<Avx512Lanes>.Row(in g, image, weights, bias, row, oy, kyBegin, kyEnd);
                     break;
                 case KernelIsa.Avx2:
-                    DirectAvx2.Row(in g, image, weights, bias, row, oy, kyBegin, kyEnd);
+                    DirectVector<Avx2Lanes>.Row(in g, image, weights, bias, row, oy, kyBegin, kyEnd);
                     break;
                 default:
                     DirectAdvSimd.Row(in g, image, weights, bias, row, oy, kyBegin, kyEnd);

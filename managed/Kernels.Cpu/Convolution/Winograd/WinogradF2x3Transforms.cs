@@ -12,7 +12,7 @@ internal static unsafe class WinogradF2x3Transforms
     /// <summary>See <see cref="WinogradF4x3Transforms.Input{T}"/>; a 4x4 patch, 16 positions.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Input<T>(float* src, nint rowStride, nint colStride, int channels, float* dst, nint posStride, nint laneStride, float* tmp)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         int c = 0;
         for (; c <= channels - T.Count; c += T.Count)
@@ -31,7 +31,7 @@ internal static unsafe class WinogradF2x3Transforms
     public static void Output<T>(
         float* m, nint posStride, int channels, float* bias, float* output, nint outRowStride, nint outColStride,
         int rows, int cols, WinogradEpilogue epilogue, float* tmp)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         int c = 0;
         for (; c <= channels - T.Count; c += T.Count)
@@ -48,7 +48,7 @@ internal static unsafe class WinogradF2x3Transforms
     /// <summary>r = Bᵀ·d for one line of 4.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void InputLine<T>(T d0, T d1, T d2, T d3, out T r0, out T r1, out T r2, out T r3)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         r0 = T.Subtract(d0, d2);
         r1 = T.Add(d1, d2);
@@ -59,7 +59,7 @@ internal static unsafe class WinogradF2x3Transforms
     /// <summary>o = Aᵀ·m for one line of 4.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void OutputLine<T>(T m0, T m1, T m2, T m3, out T o0, out T o1)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         o0 = T.Add(T.Add(m0, m1), m2);
         o1 = T.Subtract(T.Subtract(m1, m2), m3);
@@ -67,7 +67,7 @@ internal static unsafe class WinogradF2x3Transforms
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void InputChunk<T>(float* src, nint rowStride, nint colStride, float* dst, nint posStride, nint laneStride, float* tmp)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         // 16 vectors fit the register file of every ISA, so no trip through tmp (unlike F4's 36).
         _ = tmp;
@@ -84,7 +84,7 @@ internal static unsafe class WinogradF2x3Transforms
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ColumnOut<T>(T w0, T w1, T w2, T w3, float* dst, nint posStride, nint laneStride)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         InputLine(w0, w1, w2, w3, out var v0, out var v1, out var v2, out var v3);
         nint rowPositions = 4 * posStride;
@@ -98,7 +98,7 @@ internal static unsafe class WinogradF2x3Transforms
     private static void OutputChunk<T>(
         float* m, nint posStride, float* bias, float* output, nint outRowStride, nint outColStride,
         int rows, int cols, WinogradEpilogue epilogue, float* tmp)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         _ = tmp;
         nint r = 4 * posStride;

@@ -7,7 +7,7 @@ namespace Kernels.Cpu.Convolution.Winograd;
 /// input V = Bᵀ·d·B of a 6x6 patch, output Y = Aᵀ·M·A of a 6x6 block of GEMM results. Each 1-D pass is written
 /// with shared sub-expressions and fused multiply-adds (8 and 6 operations per 6 values instead of 36 and 24).
 /// The matrices themselves are in <see cref="WinogradTile.F4"/>; tests check these passes against them.
-/// Written once for every vector width (<see cref="IWinogradLanes{TSelf}"/>); the per-ISA entry points are in
+/// Written once for every vector width (<see cref="IFloatLanes{TSelf}"/>); the per-ISA entry points are in
 /// <see cref="WinogradKernelsAvx512"/>, <see cref="WinogradKernelsAvx2"/> and <see cref="WinogradKernelsAdvSimd"/>.
 /// </summary>
 internal static unsafe class WinogradF4x3Transforms
@@ -19,7 +19,7 @@ internal static unsafe class WinogradF4x3Transforms
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Input<T>(float* src, nint rowStride, nint colStride, int channels, float* dst, nint posStride, nint laneStride, float* tmp)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         int c = 0;
         for (; c <= channels - T.Count; c += T.Count)
@@ -42,7 +42,7 @@ internal static unsafe class WinogradF4x3Transforms
     public static void Output<T>(
         float* m, nint posStride, int channels, float* bias, float* output, nint outRowStride, nint outColStride,
         int rows, int cols, WinogradEpilogue epilogue, float* tmp)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         int c = 0;
         for (; c <= channels - T.Count; c += T.Count)
@@ -59,7 +59,7 @@ internal static unsafe class WinogradF4x3Transforms
     /// <summary>r = Bᵀ·d for one line of 6.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void InputLine<T>(T d0, T d1, T d2, T d3, T d4, T d5, out T r0, out T r1, out T r2, out T r3, out T r4, out T r5)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         var two = T.Splat(2f);
         var four = T.Splat(4f);
@@ -79,7 +79,7 @@ internal static unsafe class WinogradF4x3Transforms
     /// <summary>o = Aᵀ·m for one line of 6.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void OutputLine<T>(T m0, T m1, T m2, T m3, T m4, T m5, out T o0, out T o1, out T o2, out T o3)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         var s12 = T.Add(m1, m2);
         var d12 = T.Subtract(m1, m2);
@@ -93,7 +93,7 @@ internal static unsafe class WinogradF4x3Transforms
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void InputChunk<T>(float* src, nint rowStride, nint colStride, float* dst, nint posStride, nint laneStride, float* tmp)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         // Rows first (d·B, through tmp, which stays in L1), then columns (Bᵀ·(d·B)) straight into the GEMM panel.
         int n = T.Count;
@@ -135,7 +135,7 @@ internal static unsafe class WinogradF4x3Transforms
     private static void OutputChunk<T>(
         float* m, nint posStride, float* bias, float* output, nint outRowStride, nint outColStride,
         int rows, int cols, WinogradEpilogue epilogue, float* tmp)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         int n = T.Count;
         for (int r = 0; r < 6; r++)

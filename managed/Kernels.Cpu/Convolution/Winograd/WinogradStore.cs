@@ -30,7 +30,7 @@ internal static unsafe class WinogradStore
     /// <summary>Stores bias + v, activated exactly as <see cref="FusedActivation.Apply"/> defines it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<T>(float* address, T v, T bias, int mode, T low, T high, T slope)
-        where T : unmanaged, IWinogradLanes<T>
+        where T : unmanaged, IFloatLanes<T>
     {
         v = T.Add(v, bias);
         if (mode == WinogradEpilogue.Clamp)

@@ -1,21 +1,24 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Kernels.Cpu.Convolution.Direct;
 
 /// <summary>
-/// f32-conv-direct-6x16-avx2: direct convolution vectorized over output channels for layers with few input
-/// channels. Weights are packed per 16-channel block as [KH][KW][IC][16]; a step computes six output pixels of a
-/// row × two vectors of output channels (12 accumulators, two weight vectors and a broadcast: 15 of 16 ymm), broadcasting each input value once and
+/// f32-conv-direct-6x32-avx512 (<see cref="Avx512Lanes"/>) and f32-conv-direct-6x16-avx2 (<see cref="Avx2Lanes"/>):
+/// direct convolution vectorized over output channels for layers with few input channels, written once for both
+/// vector widths. Weights are packed per block of two vectors of channels as [KH][KW][IC][2·Width]; a step computes
+/// six output pixels of a row × two vectors of output channels (12 accumulators: of 32 zmm, or with two weight
+/// vectors and a broadcast 15 of 16 ymm), broadcasting each input value once and
 /// loading each weight pair once per six pixels. Interior columns run with no padding checks (rows outside the
 /// image are skipped as a range per row); border columns go through the checked single-pixel path.
 /// </summary>
-internal static unsafe class DirectAvx2
+internal static unsafe class DirectVector<TLanes>
+    where TLanes : unmanaged, IFloatLanes<TLanes>
 {
-    public const int Width = 8;
+    /// <summary>Channels per vector.</summary>
+    public static int Width => TLanes.Count;
 
     /// <summary>Output channels per block: two vectors.</summary>
-    public const int Block = 2 * Width;
+    public static int Block => 2 * TLanes.Count;
 
     /// <summary>One output row, every output-channel block; kernel rows [kyBegin, kyEnd) are the ones inside the image.</summary>
     [SkipLocalsInit]
@@ -29,17 +32,17 @@ internal static unsafe class DirectAvx2
         nint tapStep = g.DilationWidth * ic;
         int iy0 = (oy * g.StrideHeight) - g.PadTop;
         int mode = g.Activation.Mode;
-        var min = Vector256.Create(g.Activation.Min);
-        var max = Vector256.Create(g.Activation.Max);
-        var slope = Vector256.Create(g.Activation.Slope);
+        var min = TLanes.Splat(g.Activation.Min);
+        var max = TLanes.Splat(g.Activation.Max);
+        var slope = TLanes.Splat(g.Activation.Slope);
         int begin = g.InteriorBegin;
         int end = g.InteriorEnd;
         nint kwFloats = (nint)g.KernelWidth * ic * Block;
         for (int block = 0; block < g.Blocks; block++)
         {
             float* wb = weights + ((nint)block * g.BlockFloats);
-            var bias0 = Vector256.Load(bias + (block * Block));
-            var bias1 = Vector256.Load(bias + (block * Block) + Width);
+            var bias0 = TLanes.Load(bias + (block * Block));
+            var bias1 = TLanes.Load(bias + (block * Block) + Width);
             int channels = Math.Min(Block, g.OutputChannels - (block * Block));
             float* ob = output + (block * Block);
             int x = 0;
@@ -65,26 +68,26 @@ internal static unsafe class DirectAvx2
                     {
                         for (nint c = 0; c < ic; c++)
                         {
-                            var w0 = Vector256.Load(wp);
-                            var w1 = Vector256.Load(wp + Width);
-                            var x0 = Vector256.Create(ip[c]);
-                            a00 = Vector256.FusedMultiplyAdd(x0, w0, a00);
-                            a01 = Vector256.FusedMultiplyAdd(x0, w1, a01);
-                            var x1 = Vector256.Create(ip[pixelStep + c]);
-                            a10 = Vector256.FusedMultiplyAdd(x1, w0, a10);
-                            a11 = Vector256.FusedMultiplyAdd(x1, w1, a11);
-                            var x2 = Vector256.Create(ip[(2 * pixelStep) + c]);
-                            a20 = Vector256.FusedMultiplyAdd(x2, w0, a20);
-                            a21 = Vector256.FusedMultiplyAdd(x2, w1, a21);
-                            var x3 = Vector256.Create(ip[(3 * pixelStep) + c]);
-                            a30 = Vector256.FusedMultiplyAdd(x3, w0, a30);
-                            a31 = Vector256.FusedMultiplyAdd(x3, w1, a31);
-                            var x4 = Vector256.Create(ip[(4 * pixelStep) + c]);
-                            a40 = Vector256.FusedMultiplyAdd(x4, w0, a40);
-                            a41 = Vector256.FusedMultiplyAdd(x4, w1, a41);
-                            var x5 = Vector256.Create(ip[(5 * pixelStep) + c]);
-                            a50 = Vector256.FusedMultiplyAdd(x5, w0, a50);
-                            a51 = Vector256.FusedMultiplyAdd(x5, w1, a51);
+                            var w0 = TLanes.Load(wp);
+                            var w1 = TLanes.Load(wp + Width);
+                            var x0 = TLanes.Splat(ip[c]);
+                            a00 = TLanes.MultiplyAdd(a00, x0, w0);
+                            a01 = TLanes.MultiplyAdd(a01, x0, w1);
+                            var x1 = TLanes.Splat(ip[pixelStep + c]);
+                            a10 = TLanes.MultiplyAdd(a10, x1, w0);
+                            a11 = TLanes.MultiplyAdd(a11, x1, w1);
+                            var x2 = TLanes.Splat(ip[(2 * pixelStep) + c]);
+                            a20 = TLanes.MultiplyAdd(a20, x2, w0);
+                            a21 = TLanes.MultiplyAdd(a21, x2, w1);
+                            var x3 = TLanes.Splat(ip[(3 * pixelStep) + c]);
+                            a30 = TLanes.MultiplyAdd(a30, x3, w0);
+                            a31 = TLanes.MultiplyAdd(a31, x3, w1);
+                            var x4 = TLanes.Splat(ip[(4 * pixelStep) + c]);
+                            a40 = TLanes.MultiplyAdd(a40, x4, w0);
+                            a41 = TLanes.MultiplyAdd(a41, x4, w1);
+                            var x5 = TLanes.Splat(ip[(5 * pixelStep) + c]);
+                            a50 = TLanes.MultiplyAdd(a50, x5, w0);
+                            a51 = TLanes.MultiplyAdd(a51, x5, w1);
                             wp += Block;
                         }
 
@@ -111,8 +114,8 @@ internal static unsafe class DirectAvx2
     /// <summary>One output pixel of one block, every column checked against the image.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Pixel(
-        in DirectGeometry g, float* image, float* wb, Vector256<float> a0, Vector256<float> a1, int iy0, int kyBegin, int kyEnd,
-        int ox, float* o, int channels, int mode, Vector256<float> min, Vector256<float> max, Vector256<float> slope)
+        in DirectGeometry g, float* image, float* wb, TLanes a0, TLanes a1, int iy0, int kyBegin, int kyEnd,
+        int ox, float* o, int channels, int mode, TLanes min, TLanes max, TLanes slope)
     {
         nint ic = g.InputChannels;
         int ix0 = (ox * g.StrideWidth) - g.PadLeft;
@@ -132,9 +135,9 @@ internal static unsafe class DirectAvx2
                 float* wp = wk + ((nint)kx * ic * Block);
                 for (nint c = 0; c < ic; c++)
                 {
-                    var xv = Vector256.Create(ip[c]);
-                    a0 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(wp + (c * Block)), a0);
-                    a1 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(wp + (c * Block) + Width), a1);
+                    var xv = TLanes.Splat(ip[c]);
+                    a0 = TLanes.MultiplyAdd(a0, xv, TLanes.Load(wp + (c * Block)));
+                    a1 = TLanes.MultiplyAdd(a1, xv, TLanes.Load(wp + (c * Block) + Width));
                 }
             }
         }
@@ -145,31 +148,31 @@ internal static unsafe class DirectAvx2
     /// <summary>Stores one pixel's two vectors with the activation; a partial last block goes through a local tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(
-        float* o, Vector256<float> v0, Vector256<float> v1, int channels, int mode,
-        Vector256<float> min, Vector256<float> max, Vector256<float> slope)
+        float* o, TLanes v0, TLanes v1, int channels, int mode,
+        TLanes min, TLanes max, TLanes slope)
     {
         if (mode == StoreActivation.Clamp)
         {
-            v0 = Vector256.Min(Vector256.Max(v0, min), max);
-            v1 = Vector256.Min(Vector256.Max(v1, min), max);
+            v0 = TLanes.Min(TLanes.Max(v0, min), max);
+            v1 = TLanes.Min(TLanes.Max(v1, min), max);
         }
         else if (mode == StoreActivation.Leaky)
         {
-            v0 = Vector256.FusedMultiplyAdd(Vector256.Min(v0, Vector256<float>.Zero), slope, Vector256.Max(v0, Vector256<float>.Zero));
-            v1 = Vector256.FusedMultiplyAdd(Vector256.Min(v1, Vector256<float>.Zero), slope, Vector256.Max(v1, Vector256<float>.Zero));
+            v0 = TLanes.MultiplyAdd(TLanes.Max(v0, TLanes.Splat(0f)), TLanes.Min(v0, TLanes.Splat(0f)), slope);
+            v1 = TLanes.MultiplyAdd(TLanes.Max(v1, TLanes.Splat(0f)), TLanes.Min(v1, TLanes.Splat(0f)), slope);
         }
 
         if (channels == Block)
         {
-            v0.Store(o);
-            v1.Store(o + Width);
+            TLanes.Store(o, v0);
+            TLanes.Store(o + Width, v1);
             return;
         }
 
         Unsafe.SkipInit(out DirectTile storage);
         float* tile = (float*)Unsafe.AsPointer(ref storage[0]);
-        v0.Store(tile);
-        v1.Store(tile + Width);
+        TLanes.Store(tile, v0);
+        TLanes.Store(tile + Width, v1);
         for (int i = 0; i < channels; i++)
         {
             o[i] = tile[i];

@@ -2,16 +2,18 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Kernels.Cpu.Arm;
 
-namespace Kernels.Cpu.Convolution.Winograd;
+namespace Kernels.Cpu.Convolution;
 
 /// <summary>
-/// The few lane-wise operations the Winograd transforms need, so that each transform is written once
-/// (<see cref="WinogradF4x3Transforms"/>, <see cref="WinogradF2x3Transforms"/>) and specialized by the JIT
-/// per vector width: a struct type argument makes every call a single inlined instruction. Lanes are channels
-/// (NHWC keeps them contiguous); <see cref="ScalarLane"/> handles the channel tail.
+/// The few lane-wise float operations the channel-vectorized kernels need, so that each is written once and
+/// specialized by the JIT per vector width (a struct type argument makes every call a single inlined
+/// instruction): the Winograd transforms (<see cref="Winograd.WinogradF4x3Transforms"/>,
+/// <see cref="Winograd.WinogradF2x3Transforms"/>), and the x86 direct and depthwise convolutions
+/// (<see cref="Direct.DirectVector{TLanes}"/>, <see cref="Depthwise.DepthwiseVector{TLanes}"/>).
+/// Lanes are channels (NHWC keeps them contiguous); <see cref="ScalarLane"/> handles the channel tail.
 /// </summary>
-internal unsafe interface IWinogradLanes<TSelf>
-    where TSelf : unmanaged, IWinogradLanes<TSelf>
+internal unsafe interface IFloatLanes<TSelf>
+    where TSelf : unmanaged, IFloatLanes<TSelf>
 {
     /// <summary>Channels per vector.</summary>
     static abstract int Count { get; }
@@ -41,7 +43,7 @@ internal unsafe interface IWinogradLanes<TSelf>
 }
 
 /// <summary>One channel: the tail of every vector width, with the same fused roundings as the vectors.</summary>
-internal unsafe struct ScalarLane : IWinogradLanes<ScalarLane>
+internal unsafe struct ScalarLane : IFloatLanes<ScalarLane>
 {
     private float _v;
 
@@ -82,7 +84,7 @@ internal unsafe struct ScalarLane : IWinogradLanes<ScalarLane>
 }
 
 /// <summary>16 channels in a Vector512 (AVX-512F).</summary>
-internal unsafe struct Avx512Lanes : IWinogradLanes<Avx512Lanes>
+internal unsafe struct Avx512Lanes : IFloatLanes<Avx512Lanes>
 {
     private Vector512<float> _v;
 
@@ -138,7 +140,7 @@ internal unsafe struct Avx512Lanes : IWinogradLanes<Avx512Lanes>
 }
 
 /// <summary>8 channels in a Vector256 (AVX2 + FMA).</summary>
-internal unsafe struct Avx2Lanes : IWinogradLanes<Avx2Lanes>
+internal unsafe struct Avx2Lanes : IFloatLanes<Avx2Lanes>
 {
     private Vector256<float> _v;
 
@@ -182,7 +184,7 @@ internal unsafe struct Avx2Lanes : IWinogradLanes<Avx2Lanes>
 }
 
 /// <summary>4 channels in a q-register, every operation one AdvSimd instruction through the <see cref="Neon"/> shim.</summary>
-internal unsafe struct NeonLanes : IWinogradLanes<NeonLanes>
+internal unsafe struct NeonLanes : IFloatLanes<NeonLanes>
 {
     private Vector128<float> _v;
 
