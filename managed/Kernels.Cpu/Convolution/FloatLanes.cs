@@ -40,6 +40,11 @@ internal unsafe interface IFloatLanes<TSelf>
     static abstract TSelf Max(TSelf left, TSelf right);
 
     static abstract TSelf Min(TSelf left, TSelf right);
+
+    /// <summary>The machine's max without NaN and signed-zero fix-ups (x86 maxps: right where either is NaN), for pooling.</summary>
+    static abstract TSelf MaxNative(TSelf left, TSelf right);
+
+    static abstract TSelf Multiply(TSelf left, TSelf right);
 }
 
 /// <summary>One channel: the tail of every vector width, with the same fused roundings as the vectors.</summary>
@@ -81,6 +86,12 @@ internal unsafe struct ScalarLane : IFloatLanes<ScalarLane>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ScalarLane Min(ScalarLane left, ScalarLane right) => new() { _v = MathF.Min(left._v, right._v) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ScalarLane MaxNative(ScalarLane left, ScalarLane right) => new() { _v = right._v > left._v ? right._v : left._v };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ScalarLane Multiply(ScalarLane left, ScalarLane right) => new() { _v = left._v * right._v };
 }
 
 /// <summary>16 channels in a Vector512 (AVX-512F).</summary>
@@ -137,6 +148,12 @@ internal unsafe struct Avx512Lanes : IFloatLanes<Avx512Lanes>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Avx512Lanes Min(Avx512Lanes left, Avx512Lanes right) => new() { _v = Vector512.Min(left._v, right._v) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Avx512Lanes MaxNative(Avx512Lanes left, Avx512Lanes right) => new() { _v = Vector512.MaxNative(left._v, right._v) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Avx512Lanes Multiply(Avx512Lanes left, Avx512Lanes right) => new() { _v = left._v * right._v };
 }
 
 /// <summary>8 channels in a Vector256 (AVX2 + FMA).</summary>
@@ -181,6 +198,12 @@ internal unsafe struct Avx2Lanes : IFloatLanes<Avx2Lanes>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Avx2Lanes Min(Avx2Lanes left, Avx2Lanes right) => new() { _v = Vector256.Min(left._v, right._v) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Avx2Lanes MaxNative(Avx2Lanes left, Avx2Lanes right) => new() { _v = Vector256.MaxNative(left._v, right._v) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Avx2Lanes Multiply(Avx2Lanes left, Avx2Lanes right) => new() { _v = left._v * right._v };
 }
 
 /// <summary>4 channels in a q-register, every operation one AdvSimd instruction through the <see cref="Neon"/> shim.</summary>
@@ -227,4 +250,10 @@ internal unsafe struct NeonLanes : IFloatLanes<NeonLanes>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static NeonLanes Min(NeonLanes left, NeonLanes right) => new() { _v = Neon.Min(left._v, right._v) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static NeonLanes MaxNative(NeonLanes left, NeonLanes right) => Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static NeonLanes Multiply(NeonLanes left, NeonLanes right) => new() { _v = Neon.Multiply(left._v, right._v) };
 }

@@ -222,11 +222,11 @@ public static unsafe class Pooling2D
 
     internal static delegate*<float*, nint, int, int, int, float*, float, void> Kernel(PoolingKind kind, KernelIsa isa) => (kind, isa) switch
     {
-        (PoolingKind.Max, KernelIsa.Avx512) => &F32PoolAvx512.Max,
-        (PoolingKind.Max, KernelIsa.Avx2) => &F32PoolAvx2.Max,
+        (PoolingKind.Max, KernelIsa.Avx512) => &F32Pool.MaxAvx512,
+        (PoolingKind.Max, KernelIsa.Avx2) => &F32Pool.MaxAvx2,
         (PoolingKind.Max, _) => &F32PoolAdvSimd.Max,
-        (PoolingKind.Average, KernelIsa.Avx512) => &F32PoolAvx512.Average,
-        (PoolingKind.Average, KernelIsa.Avx2) => &F32PoolAvx2.Average,
+        (PoolingKind.Average, KernelIsa.Avx512) => &F32Pool.AverageAvx512,
+        (PoolingKind.Average, KernelIsa.Avx2) => &F32Pool.AverageAvx2,
         _ => &F32PoolAdvSimd.Average,
     };
 

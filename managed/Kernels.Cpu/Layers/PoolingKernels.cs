@@ -1,277 +1,144 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Kernels.Cpu.Arm;
+using Kernels.Cpu.Convolution;
 
 namespace Kernels.Cpu.Layers;
 
 /// <summary>
-/// f32-maxpool/avgpool-avx512: 64 channels (4 independent zmm accumulators, so small windows are not bound by
-/// the latency of one max/add chain), then 16, 8, 4 and single-channel tails.
+/// f32-maxpool/avgpool-avx512 and -avx2: the window of each output pixel reduced over channels, four vectors at a
+/// time (independent accumulators, so small windows are not bound by the latency of one max/add chain), then one
+/// vector, then the next narrower lanes (AVX-512: AVX2's), then single channels. Max uses the machine's max
+/// (vmaxps, no NaN fix-ups: a network's inputs hold no NaN).
 /// </summary>
-internal static unsafe class F32PoolAvx512
+internal static unsafe class F32Pool
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Max(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
+    public static void MaxAvx512(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
     {
-        nint c = 0;
-        for (; c + 64 <= channels; c += 64)
-        {
-            var acc0 = Vector512.Create(float.NegativeInfinity);
-            var acc1 = acc0;
-            var acc2 = acc0;
-            var acc3 = acc0;
-            float* row = input + c;
-            for (int y = 0; y < rows; y++, row += rowStride)
-            {
-                float* p = row;
-                for (int x = 0; x < cols; x++, p += channels)
-                {
-                    acc0 = Vector512.MaxNative(acc0, Vector512.Load(p));
-                    acc1 = Vector512.MaxNative(acc1, Vector512.Load(p + 16));
-                    acc2 = Vector512.MaxNative(acc2, Vector512.Load(p + 32));
-                    acc3 = Vector512.MaxNative(acc3, Vector512.Load(p + 48));
-                }
-            }
-
-            acc0.Store(output + c);
-            acc1.Store(output + c + 16);
-            acc2.Store(output + c + 32);
-            acc3.Store(output + c + 48);
-        }
-
-        for (; c + 16 <= channels; c += 16)
-        {
-            var acc = Vector512.Create(float.NegativeInfinity);
-            float* row = input + c;
-            for (int y = 0; y < rows; y++, row += rowStride)
-            {
-                float* p = row;
-                for (int x = 0; x < cols; x++, p += channels)
-                {
-                    // MaxNative: vmaxps without the NaN/-0 fix-ups; inputs of a network hold no NaN.
-                    acc = Vector512.MaxNative(acc, Vector512.Load(p));
-                }
-            }
-
-            acc.Store(output + c);
-        }
-
-        F32PoolAvx2.MaxFrom(c, input, rowStride, rows, cols, channels, output);
+        nint c = PoolLanes<Avx512Lanes, MaxReduction>.From(0, input, rowStride, rows, cols, channels, output, scale);
+        c = PoolLanes<Avx2Lanes, MaxReduction>.From(c, input, rowStride, rows, cols, channels, output, scale);
+        PoolLanes<ScalarLane, MaxReduction>.From(c, input, rowStride, rows, cols, channels, output, scale);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Average(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
+    public static void MaxAvx2(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
     {
-        nint c = 0;
-        for (; c + 64 <= channels; c += 64)
-        {
-            var acc0 = Vector512<float>.Zero;
-            var acc1 = acc0;
-            var acc2 = acc0;
-            var acc3 = acc0;
-            float* row = input + c;
-            for (int y = 0; y < rows; y++, row += rowStride)
-            {
-                float* p = row;
-                for (int x = 0; x < cols; x++, p += channels)
-                {
-                    acc0 = acc0 + Vector512.Load(p);
-                    acc1 = acc1 + Vector512.Load(p + 16);
-                    acc2 = acc2 + Vector512.Load(p + 32);
-                    acc3 = acc3 + Vector512.Load(p + 48);
-                }
-            }
+        nint c = PoolLanes<Avx2Lanes, MaxReduction>.From(0, input, rowStride, rows, cols, channels, output, scale);
+        PoolLanes<ScalarLane, MaxReduction>.From(c, input, rowStride, rows, cols, channels, output, scale);
+    }
 
-            (acc0 * scale).Store(output + c);
-            (acc1 * scale).Store(output + c + 16);
-            (acc2 * scale).Store(output + c + 32);
-            (acc3 * scale).Store(output + c + 48);
-        }
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AverageAvx512(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
+    {
+        nint c = PoolLanes<Avx512Lanes, SumReduction>.From(0, input, rowStride, rows, cols, channels, output, scale);
+        c = PoolLanes<Avx2Lanes, SumReduction>.From(c, input, rowStride, rows, cols, channels, output, scale);
+        PoolLanes<ScalarLane, SumReduction>.From(c, input, rowStride, rows, cols, channels, output, scale);
+    }
 
-        for (; c + 16 <= channels; c += 16)
-        {
-            var acc = Vector512<float>.Zero;
-            float* row = input + c;
-            for (int y = 0; y < rows; y++, row += rowStride)
-            {
-                float* p = row;
-                for (int x = 0; x < cols; x++, p += channels)
-                {
-                    acc += Vector512.Load(p);
-                }
-            }
-
-            (acc * scale).Store(output + c);
-        }
-
-        F32PoolAvx2.AverageFrom(c, input, rowStride, rows, cols, channels, output, scale);
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AverageAvx2(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
+    {
+        nint c = PoolLanes<Avx2Lanes, SumReduction>.From(0, input, rowStride, rows, cols, channels, output, scale);
+        PoolLanes<ScalarLane, SumReduction>.From(c, input, rowStride, rows, cols, channels, output, scale);
     }
 }
 
-/// <summary>f32-maxpool/avgpool-avx2: 32 channels (4 ymm accumulators), then 8, 4 and single-channel tails.</summary>
-internal static unsafe class F32PoolAvx2
+/// <summary>How a pooling window is reduced: its start value, the combination of two values, and whether the sum is then scaled.</summary>
+internal interface IPoolReduction
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Max(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale) =>
-        MaxFrom(0, input, rowStride, rows, cols, channels, output);
+    /// <summary>The value a window starts from.</summary>
+    static abstract float Identity { get; }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Average(float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale) =>
-        AverageFrom(0, input, rowStride, rows, cols, channels, output, scale);
+    /// <summary>True for the average: the reduced value is multiplied by the scale (1 / divisor).</summary>
+    static abstract bool Scaled { get; }
+
+    static abstract TLanes Combine<TLanes>(TLanes accumulator, TLanes value)
+        where TLanes : unmanaged, IFloatLanes<TLanes>;
+}
+
+/// <summary>Max pooling: −∞, then the machine's max.</summary>
+internal struct MaxReduction : IPoolReduction
+{
+    public static float Identity => float.NegativeInfinity;
+
+    public static bool Scaled => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void MaxFrom(nint c, float* input, nint rowStride, int rows, int cols, int channels, float* output)
+    public static TLanes Combine<TLanes>(TLanes accumulator, TLanes value)
+        where TLanes : unmanaged, IFloatLanes<TLanes> => TLanes.MaxNative(accumulator, value);
+}
+
+/// <summary>Average pooling: 0, then additions, then the scale.</summary>
+internal struct SumReduction : IPoolReduction
+{
+    public static float Identity => 0f;
+
+    public static bool Scaled => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TLanes Combine<TLanes>(TLanes accumulator, TLanes value)
+        where TLanes : unmanaged, IFloatLanes<TLanes> => TLanes.Add(accumulator, value);
+}
+
+/// <summary>Channels [c, ...) of one output pixel in steps of four vectors, then one, of <typeparamref name="TLanes"/>.</summary>
+internal static unsafe class PoolLanes<TLanes, TReduction>
+    where TLanes : unmanaged, IFloatLanes<TLanes>
+    where TReduction : struct, IPoolReduction
+{
+    /// <summary>Reduces the channels from c while whole vectors remain; returns the first channel left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static nint From(nint c, float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
     {
-        for (; c + 32 <= channels; c += 32)
+        int w = TLanes.Count;
+        var start = TLanes.Splat(TReduction.Identity);
+        var factor = TLanes.Splat(scale);
+        for (; c + (4 * w) <= channels; c += 4 * w)
         {
-            var acc0 = Vector256.Create(float.NegativeInfinity);
-            var acc1 = acc0;
-            var acc2 = acc0;
-            var acc3 = acc0;
+            var acc0 = start;
+            var acc1 = start;
+            var acc2 = start;
+            var acc3 = start;
             float* row = input + c;
             for (int y = 0; y < rows; y++, row += rowStride)
             {
                 float* p = row;
                 for (int x = 0; x < cols; x++, p += channels)
                 {
-                    acc0 = Vector256.MaxNative(acc0, Vector256.Load(p));
-                    acc1 = Vector256.MaxNative(acc1, Vector256.Load(p + 8));
-                    acc2 = Vector256.MaxNative(acc2, Vector256.Load(p + 16));
-                    acc3 = Vector256.MaxNative(acc3, Vector256.Load(p + 24));
+                    acc0 = TReduction.Combine(acc0, TLanes.Load(p));
+                    acc1 = TReduction.Combine(acc1, TLanes.Load(p + w));
+                    acc2 = TReduction.Combine(acc2, TLanes.Load(p + (2 * w)));
+                    acc3 = TReduction.Combine(acc3, TLanes.Load(p + (3 * w)));
                 }
             }
 
-            acc0.Store(output + c);
-            acc1.Store(output + c + 8);
-            acc2.Store(output + c + 16);
-            acc3.Store(output + c + 24);
+            TLanes.Store(output + c, Finish(acc0, factor));
+            TLanes.Store(output + c + w, Finish(acc1, factor));
+            TLanes.Store(output + c + (2 * w), Finish(acc2, factor));
+            TLanes.Store(output + c + (3 * w), Finish(acc3, factor));
         }
 
-        for (; c + 8 <= channels; c += 8)
+        for (; c + w <= channels; c += w)
         {
-            var acc = Vector256.Create(float.NegativeInfinity);
+            var acc = start;
             float* row = input + c;
             for (int y = 0; y < rows; y++, row += rowStride)
             {
                 float* p = row;
                 for (int x = 0; x < cols; x++, p += channels)
                 {
-                    acc = Vector256.MaxNative(acc, Vector256.Load(p));
+                    acc = TReduction.Combine(acc, TLanes.Load(p));
                 }
             }
 
-            acc.Store(output + c);
+            TLanes.Store(output + c, Finish(acc, factor));
         }
 
-        for (; c + 4 <= channels; c += 4)
-        {
-            var acc = Vector128.Create(float.NegativeInfinity);
-            float* row = input + c;
-            for (int y = 0; y < rows; y++, row += rowStride)
-            {
-                float* p = row;
-                for (int x = 0; x < cols; x++, p += channels)
-                {
-                    acc = Vector128.MaxNative(acc, Vector128.Load(p));
-                }
-            }
-
-            acc.Store(output + c);
-        }
-
-        for (; c < channels; c++)
-        {
-            float acc = float.NegativeInfinity;
-            float* row = input + c;
-            for (int y = 0; y < rows; y++, row += rowStride)
-            {
-                float* p = row;
-                for (int x = 0; x < cols; x++, p += channels)
-                {
-                    acc = *p > acc ? *p : acc;
-                }
-            }
-
-            output[c] = acc;
-        }
+        return c;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void AverageFrom(nint c, float* input, nint rowStride, int rows, int cols, int channels, float* output, float scale)
-    {
-        for (; c + 32 <= channels; c += 32)
-        {
-            var acc0 = Vector256<float>.Zero;
-            var acc1 = acc0;
-            var acc2 = acc0;
-            var acc3 = acc0;
-            float* row = input + c;
-            for (int y = 0; y < rows; y++, row += rowStride)
-            {
-                float* p = row;
-                for (int x = 0; x < cols; x++, p += channels)
-                {
-                    acc0 = acc0 + Vector256.Load(p);
-                    acc1 = acc1 + Vector256.Load(p + 8);
-                    acc2 = acc2 + Vector256.Load(p + 16);
-                    acc3 = acc3 + Vector256.Load(p + 24);
-                }
-            }
-
-            (acc0 * scale).Store(output + c);
-            (acc1 * scale).Store(output + c + 8);
-            (acc2 * scale).Store(output + c + 16);
-            (acc3 * scale).Store(output + c + 24);
-        }
-
-        for (; c + 8 <= channels; c += 8)
-        {
-            var acc = Vector256<float>.Zero;
-            float* row = input + c;
-            for (int y = 0; y < rows; y++, row += rowStride)
-            {
-                float* p = row;
-                for (int x = 0; x < cols; x++, p += channels)
-                {
-                    acc += Vector256.Load(p);
-                }
-            }
-
-            (acc * scale).Store(output + c);
-        }
-
-        for (; c + 4 <= channels; c += 4)
-        {
-            var acc = Vector128<float>.Zero;
-            float* row = input + c;
-            for (int y = 0; y < rows; y++, row += rowStride)
-            {
-                float* p = row;
-                for (int x = 0; x < cols; x++, p += channels)
-                {
-                    acc += Vector128.Load(p);
-                }
-            }
-
-            (acc * scale).Store(output + c);
-        }
-
-        for (; c < channels; c++)
-        {
-            float acc = 0f;
-            float* row = input + c;
-            for (int y = 0; y < rows; y++, row += rowStride)
-            {
-                float* p = row;
-                for (int x = 0; x < cols; x++, p += channels)
-                {
-                    acc += *p;
-                }
-            }
-
-            output[c] = acc * scale;
-        }
-    }
+    private static TLanes Finish(TLanes value, TLanes factor) => TReduction.Scaled ? TLanes.Multiply(value, factor) : value;
 }
 
 /// <summary>
