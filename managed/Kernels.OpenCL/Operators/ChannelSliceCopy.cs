@@ -50,10 +50,7 @@ public sealed class ChannelSliceCopy : IDisposable
         int i = 0;
         _kernel.SetArgument(i++, source);
         _kernel.SetArgument(i++, destination);
-        foreach (int value in new[] { channels, pixels, srcStride, sourceOffset, dstStride, destinationOffset, blocks })
-        {
-            _kernel.SetArgument(i++, value);
-        }
+        i = _kernel.SetArguments(i, channels, pixels, srcStride, sourceOffset, dstStride, destinationOffset, blocks);
 
         var global = new WorkSize(blocks, pixels);
         WorkSize local = _context.Tuner.Choose(

@@ -71,17 +71,10 @@ public sealed class DepthwiseConvolution : IDeviceConvolution
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
         Conv2DDescriptor d = Descriptor;
-        if (input.Bytes < d.InputLength * Precision.ElementBytes())
-        {
-            throw new ArgumentException($"The input buffer has {input.Bytes} bytes; {d} needs {d.InputLength * Precision.ElementBytes()} (conv2d_depthwise_nhwc_4x4 on {_context.Device.Name}).", nameof(input));
-        }
-
+        OperatorChecks.Holds(input, d.InputLength, 0, "conv2d_depthwise_nhwc_4x4", _context, nameof(input), Precision);
         OperatorChecks.Holds(output, d.OutputLength, outputOffset, "conv2d_depthwise_nhwc_4x4", _context, nameof(output), Precision);
 
-        if (ReferenceEquals(input, output))
-        {
-            throw new ArgumentException("A convolution cannot run in place.", nameof(output));
-        }
+        OperatorChecks.NotInPlace(input, output, "conv2d_depthwise_nhwc_4x4", _context);
 
         (int act, float slope) = ActivationCode.Of(d.Activation);
         int i = 0;
@@ -89,15 +82,11 @@ public sealed class DepthwiseConvolution : IDeviceConvolution
         _kernel.SetArgument(i++, _weights);
         _kernel.SetArgument(i++, _bias);
         _kernel.SetArgument(i++, output);
-        foreach (int value in new[]
-        {
-            d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride, outputOffset,
-            d.KernelHeight, d.KernelWidth, d.StrideHeight, d.StrideWidth, d.PadTop, d.PadLeft, d.DilationHeight, d.DilationWidth,
-            _blocks, d.Batch, act,
-        })
-        {
-            _kernel.SetArgument(i++, value);
-        }
+        i = _kernel.SetArguments(
+            i,
+            d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride,
+            outputOffset, d.KernelHeight, d.KernelWidth, d.StrideHeight, d.StrideWidth, d.PadTop, d.PadLeft,
+            d.DilationHeight, d.DilationWidth, _blocks, d.Batch, act);
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;

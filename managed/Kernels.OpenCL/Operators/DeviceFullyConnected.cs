@@ -79,13 +79,9 @@ public sealed class DeviceFullyConnected : IDisposable
         _kernel.SetArgument(i++, _weights);
         _kernel.SetArgument(i++, _bias);
         _kernel.SetArgument(i++, output);
-        int[] values = d.Batch == 1
-            ? [d.InputChannels, d.OutputChannels, outputOffset, _blocks, act]
-            : [d.InputChannels, d.OutputChannels, d.EffectiveOutputStride, outputOffset, _blocks, d.Batch, act];
-        foreach (int value in values)
-        {
-            _kernel.SetArgument(i++, value);
-        }
+        i = d.Batch == 1
+            ? _kernel.SetArguments(i, d.InputChannels, d.OutputChannels, outputOffset, _blocks, act)
+            : _kernel.SetArguments(i, d.InputChannels, d.OutputChannels, d.EffectiveOutputStride, outputOffset, _blocks, d.Batch, act);
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;

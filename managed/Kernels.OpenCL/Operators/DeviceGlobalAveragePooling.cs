@@ -51,10 +51,7 @@ public sealed class DeviceGlobalAveragePooling : IDisposable
         int i = 0;
         _kernel.SetArgument(i++, input);
         _kernel.SetArgument(i++, output);
-        foreach (int value in new[] { d.Height * d.Width, d.Channels, d.EffectiveOutputPixelStride, outputOffset, _blocks, d.Batch })
-        {
-            _kernel.SetArgument(i++, value);
-        }
+        i = _kernel.SetArguments(i, d.Height * d.Width, d.Channels, d.EffectiveOutputPixelStride, outputOffset, _blocks, d.Batch);
 
         WorkSize global = GlobalSize;
         WorkSize local = _context.Tuner.Choose(_context, _kernel, Precision.TunerConfiguration(d.ToString()), global, new WorkSize(Math.Min(global.X, 16), 1));

@@ -54,10 +54,7 @@ public sealed class DeviceLocalResponseNormalization : IDisposable
         int i = 0;
         _kernel.SetArgument(i++, input);
         _kernel.SetArgument(i++, output);
-        foreach (int value in new[] { d.Channels, Pixels, d.EffectiveOutputPixelStride, outputOffset, _blocks, (d.Size - 1) / 2, d.Size / 2 })
-        {
-            _kernel.SetArgument(i++, value);
-        }
+        i = _kernel.SetArguments(i, d.Channels, Pixels, d.EffectiveOutputPixelStride, outputOffset, _blocks, (d.Size - 1) / 2, d.Size / 2);
 
         _kernel.SetArgument(i++, d.Alpha / d.Size);
         _kernel.SetArgument(i++, d.Beta);

@@ -53,15 +53,11 @@ public sealed class DevicePooling2D : IDisposable
         int i = 0;
         _kernel.SetArgument(i++, input);
         _kernel.SetArgument(i++, output);
-        foreach (int value in new[]
-        {
-            d.InputHeight, d.InputWidth, d.Channels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride, outputOffset,
-            d.KernelHeight, d.KernelWidth, d.StrideHeight, d.StrideWidth, d.PadTop, d.PadLeft, d.PadBottom, d.PadRight,
-            _blocks, d.Batch,
-        })
-        {
-            _kernel.SetArgument(i++, value);
-        }
+        i = _kernel.SetArguments(
+            i,
+            d.InputHeight, d.InputWidth, d.Channels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride,
+            outputOffset, d.KernelHeight, d.KernelWidth, d.StrideHeight, d.StrideWidth, d.PadTop, d.PadLeft, d.PadBottom,
+            d.PadRight, _blocks, d.Batch);
 
         if (d.Kind == PoolingKind.Average)
         {

@@ -35,14 +35,9 @@ public sealed class ElementwiseAdd : IDisposable
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         activation.Validate(nameof(activation));
-        long bytes = (long)count * Precision.ElementBytes();
-        foreach (DeviceBuffer buffer in new[] { a, b, output })
-        {
-            if (buffer.Bytes < bytes)
-            {
-                throw new ArgumentException($"A buffer of {buffer.Bytes} bytes is smaller than {count} values of {Precision.ToName()} (add_f32_x8 on {_context.Device.Name}).");
-            }
-        }
+        OperatorChecks.Holds(a, count, 0, "add_f32_x8", _context, nameof(a), Precision);
+        OperatorChecks.Holds(b, count, 0, "add_f32_x8", _context, nameof(b), Precision);
+        OperatorChecks.Holds(output, count, 0, "add_f32_x8", _context, nameof(output), Precision);
 
         (int act, float slope) = ActivationCode.Of(activation);
         _kernel.SetArgument(0, a);

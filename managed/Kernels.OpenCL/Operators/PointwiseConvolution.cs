@@ -86,17 +86,10 @@ public sealed class PointwiseConvolution : IDeviceConvolution
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
         Conv2DDescriptor d = Descriptor;
-        if (input.Bytes < d.InputLength * Precision.ElementBytes())
-        {
-            throw new ArgumentException($"The input buffer has {input.Bytes} bytes; {d} needs {d.InputLength * Precision.ElementBytes()} (conv2d_1x1_nhwc_4x4 on {_context.Device.Name}).", nameof(input));
-        }
-
+        OperatorChecks.Holds(input, d.InputLength, 0, "conv2d_1x1_nhwc_4x4", _context, nameof(input), Precision);
         OperatorChecks.Holds(output, d.OutputLength, outputOffset, "conv2d_1x1_nhwc_4x4", _context, nameof(output), Precision);
 
-        if (ReferenceEquals(input, output))
-        {
-            throw new ArgumentException("A convolution cannot run in place.", nameof(output));
-        }
+        OperatorChecks.NotInPlace(input, output, "conv2d_1x1_nhwc_4x4", _context);
 
         (int act, float slope) = ActivationCode.Of(d.Activation);
         int i = 0;
@@ -104,14 +97,10 @@ public sealed class PointwiseConvolution : IDeviceConvolution
         _kernel.SetArgument(i++, _weights);
         _kernel.SetArgument(i++, _bias);
         _kernel.SetArgument(i++, output);
-        foreach (int value in new[]
-        {
-            d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride, outputOffset,
-            d.StrideHeight, d.StrideWidth, d.OutputChannels, _blocks, Pixels, act,
-        })
-        {
-            _kernel.SetArgument(i++, value);
-        }
+        i = _kernel.SetArguments(
+            i,
+            d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride,
+            outputOffset, d.StrideHeight, d.StrideWidth, d.OutputChannels, _blocks, Pixels, act);
 
         _kernel.SetArgument(i, slope);
         WorkSize global = GlobalSize;

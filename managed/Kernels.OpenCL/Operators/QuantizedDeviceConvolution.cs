@@ -164,31 +164,31 @@ public sealed class QuantizedDeviceConvolution : IDisposable
         _kernel.SetArgument(i++, _multipliers);
         _kernel.SetArgument(i++, _shifts);
         _kernel.SetArgument(i++, output);
-        int[] values = _depthwise
-            ?
-            [
+        if (_depthwise)
+        {
+            _kernel.SetArguments(
+                i,
                 d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride, outputOffset,
                 d.KernelHeight, d.KernelWidth, d.StrideHeight, d.StrideWidth, d.PadTop, d.PadLeft, d.DilationHeight, d.DilationWidth,
                 _blocks, d.Batch,
-                Input.ZeroPoint, Clamp.ZeroPoint, Clamp.Min, Clamp.Max,
-            ]
-            : _pointwise
-            ?
-            [
+                Input.ZeroPoint, Clamp.ZeroPoint, Clamp.Min, Clamp.Max);
+        }
+        else if (_pointwise)
+        {
+            _kernel.SetArguments(
+                i,
                 d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride, outputOffset,
                 d.StrideHeight, d.StrideWidth, _icg4, d.OutputChannels, _blocks, checked((int)PixelCount),
-                Clamp.ZeroPoint, Clamp.Min, Clamp.Max,
-            ]
-            :
-            [
+                Clamp.ZeroPoint, Clamp.Min, Clamp.Max);
+        }
+        else
+        {
+            _kernel.SetArguments(
+                i,
                 d.InputHeight, d.InputWidth, d.InputChannels, d.OutputHeight, d.OutputWidth, d.EffectiveOutputPixelStride, outputOffset,
                 d.KernelHeight, d.KernelWidth, d.StrideHeight, d.StrideWidth, d.PadTop, d.PadLeft, d.DilationHeight, d.DilationWidth,
                 d.GroupInputChannels, _icg4, d.GroupOutputChannels, _blocks, d.Groups, d.Batch,
-                Input.ZeroPoint, Clamp.ZeroPoint, Clamp.Min, Clamp.Max,
-            ];
-        foreach (int value in values)
-        {
-            _kernel.SetArgument(i++, value);
+                Input.ZeroPoint, Clamp.ZeroPoint, Clamp.Min, Clamp.Max);
         }
 
         WorkSize global = GlobalSize;

@@ -109,19 +109,13 @@ public sealed class WinogradF2x3Convolution : IDeviceConvolution
         Conv2DDescriptor d = Descriptor;
         OperatorChecks.Holds(input, d.InputLength, 0, KernelName, _context, nameof(input), Precision);
         OperatorChecks.Holds(output, d.OutputLength, outputOffset, KernelName, _context, nameof(output), Precision);
-        if (ReferenceEquals(input, output))
-        {
-            throw new ArgumentException($"A convolution cannot run in place ({KernelName} on {_context.Device.Name}).", nameof(output));
-        }
+        OperatorChecks.NotInPlace(input, output, KernelName, _context);
 
         int tiles = Tiles;
         int i = 0;
         _input.SetArgument(i++, input);
         _input.SetArgument(i++, _transformedInput);
-        foreach (int value in new[] { d.InputHeight, d.InputWidth, d.InputChannels, TilesHigh, TilesWide, d.PadTop, d.PadLeft, _inBlocks, tiles })
-        {
-            _input.SetArgument(i++, value);
-        }
+        _input.SetArguments(i, d.InputHeight, d.InputWidth, d.InputChannels, TilesHigh, TilesWide, d.PadTop, d.PadLeft, _inBlocks, tiles);
 
         _multiply.SetArgument(0, _transformedInput);
         _multiply.SetArgument(1, _filters);
@@ -135,10 +129,10 @@ public sealed class WinogradF2x3Convolution : IDeviceConvolution
         _output.SetArgument(i++, _products);
         _output.SetArgument(i++, _bias);
         _output.SetArgument(i++, output);
-        foreach (int value in new[] { d.OutputHeight, d.OutputWidth, d.OutputChannels, d.EffectiveOutputPixelStride, outputOffset, TilesHigh, TilesWide, _outBlocks, tiles, act })
-        {
-            _output.SetArgument(i++, value);
-        }
+        i = _output.SetArguments(
+            i,
+            d.OutputHeight, d.OutputWidth, d.OutputChannels, d.EffectiveOutputPixelStride, outputOffset, TilesHigh,
+            TilesWide, _outBlocks, tiles, act);
 
         _output.SetArgument(i, slope);
 

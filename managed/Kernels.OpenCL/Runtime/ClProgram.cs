@@ -94,5 +94,16 @@ public sealed unsafe class ClKernel : IDisposable
         ClCheck.Ok(ClApi.clSetKernelArg(Handle, (uint)index, (nuint)sizeof(T), &value), "clSetKernelArg", $"kernel {Name} argument {index}");
     }
 
+    /// <summary>Sets arguments <paramref name="first"/>, first + 1, ... to int values (no allocation); returns the next index.</summary>
+    public int SetArguments(int first, params ReadOnlySpan<int> values)
+    {
+        foreach (int value in values)
+        {
+            SetArgument(first++, value);
+        }
+
+        return first;
+    }
+
     public void Dispose() => Handle.Dispose();
 }
