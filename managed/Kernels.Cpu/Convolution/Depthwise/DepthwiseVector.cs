@@ -237,7 +237,9 @@ internal static unsafe class DepthwiseVector<TLanes>
     /// JIT's whole inlining budget: in one method with the four-pixel step they exceeded it and stayed calls.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Columns8(float* i0, float* i1, float* i2, float* o, int steps, nint c, nint ws, nint os, float* weights, float* bias, int blocks, nint lastBlock, int mode, TLanes min, TLanes max, TLanes slope)
+    private static void Columns8(
+        float* i0, float* i1, float* i2, float* o, int steps, nint c, nint ws, nint os, float* weights, float* bias, int blocks, nint lastBlock,
+        int mode, TLanes min, TLanes max, TLanes slope)
     {
         for (int step = 0; step < steps; step++)
         {
@@ -276,7 +278,9 @@ internal static unsafe class DepthwiseVector<TLanes>
 
     /// <summary><paramref name="steps"/> × four stride-1 pixels of every channel block (see <see cref="Columns8"/>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Columns4(float* i0, float* i1, float* i2, float* o, int steps, nint c, nint ws, nint os, float* weights, float* bias, int blocks, nint lastBlock, int mode, TLanes min, TLanes max, TLanes slope)
+    private static void Columns4(
+        float* i0, float* i1, float* i2, float* o, int steps, nint c, nint ws, nint os, float* weights, float* bias, int blocks, nint lastBlock,
+        int mode, TLanes min, TLanes max, TLanes slope)
     {
         for (int step = 0; step < steps; step++)
         {
